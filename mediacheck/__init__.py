@@ -1,0 +1,62 @@
+"""mediacheck: decide fast, exactly and safely whether hold music will be accepted, and say why not.
+
+The public API is the names in ``__all__``; every module whose name starts with an underscore is private.
+Names that need optional extras (``fix_file`` needs pydub and ffmpeg) load on first use, so ``import
+mediacheck`` stays light and works without them.
+"""
+
+from __future__ import annotations
+
+import typing
+
+from mediacheck._check import check_bytes, check_file
+from mediacheck._fetch import acheck_url, check_url
+from mediacheck._limits import DEFAULT_LIMITS, Limits
+from mediacheck._report import FetchInfo, Finding, MediaInfo, Redirect, Report, Severity
+from mediacheck._version import __version__
+from mediacheck.exceptions import (
+    AudioToolsMissingError,
+    FixError,
+    InvalidLimitsError,
+    MediacheckError,
+    UsageError,
+)
+
+if typing.TYPE_CHECKING:
+    from mediacheck._fix import fix_file
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "AudioToolsMissingError",
+    "FetchInfo",
+    "Finding",
+    "FixError",
+    "InvalidLimitsError",
+    "Limits",
+    "MediaInfo",
+    "MediacheckError",
+    "Redirect",
+    "Report",
+    "Severity",
+    "UsageError",
+    "__version__",
+    "acheck_url",
+    "check_bytes",
+    "check_file",
+    "check_url",
+    "fix_file",
+]
+
+# name -> module that defines it, imported on first attribute access (PEP 562).
+_LAZY = {"fix_file": "mediacheck._fix"}
+
+
+def __getattr__(name: str) -> typing.Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'mediacheck' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,97 @@
+"""Checks of local sources (a path, bytes, a chunk stream): each feeds the Inspector and builds a Report."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterable, Iterable
+from pathlib import Path
+
+from mediacheck._inspector import Inspector
+from mediacheck._limits import DEFAULT_LIMITS, Limits
+from mediacheck._report import Finding, Report, Severity
+
+# 64 KiB reads: large enough that syscall overhead vanishes, small enough that an early stop wastes little.
+READ_CHUNK_BYTES = 64 * 1024
+
+
+def _unreadable(target: str, code: str, message: str, hint: str) -> Report:
+    return Report(target=target, findings=(Finding(code, Severity.ERROR, message, hint),))
+
+
+def check_bytes(data: bytes | bytearray | memoryview, *, limits: Limits = DEFAULT_LIMITS, deep: bool = False,
+                target: str = "<bytes>") -> Report:
+    """Check an in-memory file."""
+    view = memoryview(data).cast("B")
+    inspector = Inspector(limits, declared_size=len(view))
+    inspector.feed(view)
+    inspection = inspector.finish()
+    report = Report(target=target, findings=inspection.findings, media=inspection.media)
+    if deep:
+        from mediacheck._deep import deep_check_bytes
+
+        report = deep_check_bytes(report, bytes(view), limits)
+    return report
+
+
+def check_file(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS, deep: bool = False) -> Report:
+    """Check a local file, reading only as far as the verdict needs."""
+    target = os.fspath(path)
+    file_path = Path(target)
+    try:
+        handle = file_path.open("rb")
+    except FileNotFoundError:
+        return _unreadable(target, "access.not-found", f"There is no file at {target}.",
+                           "Check the path; it is relative to the current directory.")
+    except IsADirectoryError:
+        return _unreadable(target, "access.unreadable", f"{target} is a directory, not a file.",
+                           "Name an MP3 file inside it instead.")
+    except OSError as exc:
+        return _unreadable(target, "access.unreadable", f"{target} cannot be read: {exc.strerror or exc}.",
+                           "Check the file's permissions.")
+    with handle:
+        try:
+            size = os.fstat(handle.fileno()).st_size
+            if file_path.is_dir():
+                return _unreadable(target, "access.unreadable", f"{target} is a directory, not a file.",
+                                   "Name an MP3 file inside it instead.")
+            inspector = Inspector(limits, declared_size=size if file_path.is_file() else None)
+            buffer = bytearray(READ_CHUNK_BYTES)
+            view = memoryview(buffer)
+            while True:
+                n = handle.readinto(buffer)
+                if not n:
+                    break
+                if inspector.feed(view[:n]):
+                    break
+        except OSError as exc:
+            return _unreadable(target, "access.unreadable", f"{target} cannot be read: {exc.strerror or exc}.",
+                               "Check the file and the disk it is on.")
+    inspection = inspector.finish()
+    report = Report(target=target, findings=inspection.findings, media=inspection.media)
+    if deep:
+        from mediacheck._deep import deep_check_file
+
+        report = deep_check_file(report, file_path, limits)
+    return report
+
+
+def check_chunks(chunks: Iterable[bytes], *, limits: Limits = DEFAULT_LIMITS, target: str = "<stream>",
+                 declared_size: int | None = None) -> Report:
+    """Check a stream of chunks, pulling no more than the verdict needs."""
+    inspector = Inspector(limits, declared_size=declared_size)
+    for chunk in chunks:
+        if inspector.feed(chunk):
+            break
+    inspection = inspector.finish()
+    return Report(target=target, findings=inspection.findings, media=inspection.media)
+
+
+async def acheck_chunks(chunks: AsyncIterable[bytes], *, limits: Limits = DEFAULT_LIMITS,
+                        target: str = "<stream>", declared_size: int | None = None) -> Report:
+    """Check an async stream of chunks (an upload, say), pulling no more than the verdict needs."""
+    inspector = Inspector(limits, declared_size=declared_size)
+    async for chunk in chunks:
+        if inspector.feed(chunk):
+            break
+    inspection = inspector.finish()
+    return Report(target=target, findings=inspection.findings, media=inspection.media)

@@ -1,0 +1,56 @@
+"""The `mediacheck` command line: one parser, one sub-command module per concern, library errors made clean.
+
+Sub-commands live in their own modules (`_cli_check`, `_cli_fix`, `_cli_dialin`, `_cli_serve`); each exposes
+``register(subparsers)`` and sets ``handler`` on its parser: a function taking the parsed namespace and
+returning the exit code. Heavy imports (httpx, pydub, fastapi) happen inside handlers, never here, so
+``mediacheck --version`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from mediacheck import _cli_check, _cli_dialin, _cli_fix, _cli_serve
+from mediacheck._version import __version__
+from mediacheck.exceptions import MediacheckError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="mediacheck",
+        description="Check that hold music will be accepted: MP3, under 10 MB, under 60 s, publicly reachable.",
+    )
+    parser.add_argument("--version", action="version", version=f"mediacheck {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for module in (_cli_check, _cli_fix, _cli_dialin, _cli_serve):
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_usage(sys.stderr)
+            print("mediacheck: error: a command is required (try `mediacheck check --help`)", file=sys.stderr)
+            return EXIT_USAGE
+        return handler(args)
+    except KeyboardInterrupt:
+        print("\nmediacheck: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help/--version
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except MediacheckError as exc:
+        print(f"mediacheck: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE

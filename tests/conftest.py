@@ -1,0 +1,45 @@
+"""Fixtures every test package shares: a clean network environment and the paths of the committed media."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+_PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
+               "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE")
+
+
+@pytest.fixture(autouse=True)
+def _clean_network_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may depend on (or leak into) proxies or CA settings from the developer's shell."""
+    for name in _PROXY_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    """The folder of committed media fixtures."""
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def ffmpeg_exe() -> str:
+    """An ffmpeg binary: MEDIACHECK_FFMPEG, then the imageio-ffmpeg wheel's, then one on PATH."""
+    configured = os.environ.get("MEDIACHECK_FFMPEG")
+    if configured:
+        return configured
+    try:
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except (ImportError, RuntimeError):
+        found = shutil.which("ffmpeg")
+        if found is None:
+            pytest.fail("no ffmpeg: install the dev extra (it brings the imageio-ffmpeg wheel)")
+        return found

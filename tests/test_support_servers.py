@@ -1,0 +1,24 @@
+"""The loopback test server answers as its routes say (the other tests lean on it)."""
+
+from __future__ import annotations
+
+import urllib.request
+
+from tests.support.servers import LoopbackServer, Redirect, Static, Stream
+
+
+def test_static_redirect_and_stream_routes() -> None:
+    """A static body, a redirect to it and a chunked stream all arrive intact, and hits are counted."""
+    routes = {
+        "/a.mp3": Static(b"abc" * 1000),
+        "/go": Redirect("/a.mp3"),
+        "/s": Stream(lambda: (b"x" * 10 for _ in range(3))),
+    }
+    with LoopbackServer(routes) as server:
+        with urllib.request.urlopen(server.url("/go")) as response:
+            assert response.read() == b"abc" * 1000
+            assert response.headers["Content-Type"] == "audio/mpeg"
+        with urllib.request.urlopen(server.url("/s")) as response:
+            assert response.read() == b"x" * 30
+        assert server.hits == {"/go": 1, "/a.mp3": 1, "/s": 1}
+        assert server.bytes_sent["/s"] == 30
