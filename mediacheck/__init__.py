@@ -1,8 +1,8 @@
 """mediacheck: decide fast, exactly and safely whether hold music will be accepted, and say why not.
 
 The public API is the names in ``__all__``; every module whose name starts with an underscore is private.
-Names that need optional extras (``fix_file`` needs pydub and ffmpeg) load on first use, so ``import
-mediacheck`` stays light and works without them.
+Names that need optional extras (``fix_file`` needs pydub and ffmpeg) or heavy imports (``check_url`` needs
+httpx) load on first use, so ``import mediacheck`` stays light, starts the CLI fast and works without extras.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import typing
 
 from mediacheck._check import check_bytes, check_file
-from mediacheck._fetch import acheck_url, check_url
 from mediacheck._limits import DEFAULT_LIMITS, Limits
 from mediacheck._report import FetchInfo, Finding, MediaInfo, Redirect, Report, Severity
 from mediacheck._version import __version__
@@ -23,6 +22,7 @@ from mediacheck.exceptions import (
 )
 
 if typing.TYPE_CHECKING:
+    from mediacheck._fetch import acheck_url, check_url
     from mediacheck._fix import fix_file
 
 __all__ = [
@@ -48,7 +48,11 @@ __all__ = [
 ]
 
 # name -> module that defines it, imported on first attribute access (PEP 562).
-_LAZY = {"fix_file": "mediacheck._fix"}
+_LAZY = {
+    "acheck_url": "mediacheck._fetch",
+    "check_url": "mediacheck._fetch",
+    "fix_file": "mediacheck._fix",
+}
 
 
 def __getattr__(name: str) -> typing.Any:

@@ -24,10 +24,10 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_import_loads_no_service_or_audio_modules() -> None:
-    """`import mediacheck` must not pull in fastapi, uvicorn, pydub or pydantic (the core runs without them)."""
+    """`import mediacheck` pulls in no fastapi/uvicorn/pydub (the core runs without them) and no httpx (CLI start-up)."""
     code = (
         "import sys, mediacheck\n"
-        "heavy = [m for m in ('fastapi', 'uvicorn', 'pydub', 'starlette', 'pydantic', 'imageio_ffmpeg')"
+        "heavy = [m for m in ('fastapi', 'uvicorn', 'pydub', 'starlette', 'pydantic', 'imageio_ffmpeg', 'httpx')"
         " if m in sys.modules]\n"
         "print(','.join(heavy))"
     )
