@@ -24,7 +24,7 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_import_loads_no_service_or_audio_modules() -> None:
-    """`import mediacheck` pulls in no fastapi/uvicorn/pydub (the core runs without them) and no httpx (CLI start-up)."""
+    """`import mediacheck` loads no fastapi/uvicorn/pydub (the core runs without them), no httpx (CLI start-up)."""
     code = (
         "import sys, mediacheck\n"
         "heavy = [m for m in ('fastapi', 'uvicorn', 'pydub', 'starlette', 'pydantic', 'imageio_ffmpeg', 'httpx')"
