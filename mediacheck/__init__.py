@@ -22,12 +22,15 @@ from mediacheck.exceptions import (
 )
 
 if typing.TYPE_CHECKING:
+    from mediacheck._dialin import DialinFinding, DialinReport, alint_dialin_config, lint_dialin_config
     from mediacheck._fetch import acheck_url, check_url
     from mediacheck._fix import fix_file
 
 __all__ = [
     "DEFAULT_LIMITS",
     "AudioToolsMissingError",
+    "DialinFinding",
+    "DialinReport",
     "FetchInfo",
     "Finding",
     "FixError",
@@ -41,14 +44,20 @@ __all__ = [
     "UsageError",
     "__version__",
     "acheck_url",
+    "alint_dialin_config",
     "check_bytes",
     "check_file",
     "check_url",
     "fix_file",
+    "lint_dialin_config",
 ]
 
 # name -> module that defines it, imported on first attribute access (PEP 562).
 _LAZY = {
+    "DialinFinding": "mediacheck._dialin",
+    "DialinReport": "mediacheck._dialin",
+    "alint_dialin_config": "mediacheck._dialin",
+    "lint_dialin_config": "mediacheck._dialin",
     "acheck_url": "mediacheck._fetch",
     "check_url": "mediacheck._fetch",
     "fix_file": "mediacheck._fix",
