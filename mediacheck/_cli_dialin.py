@@ -1,10 +1,103 @@
-"""The `mediacheck dialin` sub-command (PLACEHOLDER: registers nothing until its issue lands)."""
+"""The `mediacheck dialin-config` sub-command: lint a whole dial-in config body from a JSON file or stdin."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from mediacheck._dialin import DialinReport
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add this sub-command to the parser."""
+    parser = subparsers.add_parser(
+        "dialin-config",
+        help="check a whole POST /domain-dialin-config body (fields, webhook address, hold music)",
+        description="Check a whole POST /domain-dialin-config body before it is sent: the field rules, the "
+                    "room_creation_api address (resolved, never requested) and the hold music (fetched and "
+                    "checked). Exit 0 when it passes, 1 when it does not, 2 when FILE is unreadable or not JSON.",
+    )
+    parser.add_argument("file", metavar="FILE.json", help="the JSON body to check; `-` reads standard input")
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="text for people (default), json for the DialinReport document")
+    parser.add_argument("--allow-network", metavar="CIDR", action="append", default=[], dest="allow_networks",
+                        help="exempt this network from the private-address guard (repeatable), e.g. 10.0.0.0/8 "
+                             "for an intranet webhook or hold-music host")
+    parser.add_argument("--no-hold-music", action="store_false", dest="check_hold_music",
+                        help="do not fetch hold_music_url: check only the form of the URL")
+    parser.set_defaults(handler=run)
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def _usage_error(message: str) -> int:
+    print(f"mediacheck dialin-config: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read, lint and print one config body; return the exit code."""
+    import ipaddress
+    import json
+
+    from mediacheck._dialin import lint_dialin_config
+
+    for network in args.allow_networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            return _usage_error(f"--allow-network {network!r} is not a network in CIDR form (e.g. 10.0.0.0/8)")
+    name = "standard input" if args.file == "-" else args.file
+    try:
+        text = _read(args.file)
+    except UnicodeDecodeError:
+        return _usage_error(f"{name} is not UTF-8 text")
+    except OSError as exc:
+        return _usage_error(f"cannot read {name}: {exc.strerror or exc}")
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return _usage_error(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
+    except RecursionError:
+        return _usage_error(f"{name} nests JSON too deeply to be a dial-in config")
+    report = lint_dialin_config(body, allow_networks=args.allow_networks, check_hold_music=args.check_hold_music)
+    if args.format == "json":
+        json.dump(report.to_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        write_text(report, name, sys.stdout)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def write_text(report: DialinReport, name: str, out: TextIO) -> None:
+    """Print the report for people: a verdict line, then one block per finding (field, code, message, hint)."""
+    errors = sum(1 for f in report.findings if f.severity.value == "error")
+    warnings = sum(1 for f in report.findings if f.severity.value == "warning")
+    verdict = "ok" if report.ok else "FAILED"
+    out.write(f"{name}: {verdict} ({errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)})\n")
+    for finding in report.findings:
+        where = finding.field or "<body>"
+        out.write(f"  {finding.severity.value:<7} {where}: {finding.message} [{finding.code}]\n")
+        if finding.hint:
+            out.write(f"          hint: {finding.hint}\n")
+    if report.hold_music is not None:
+        media = report.hold_music.media
+        facts = ""
+        if media is not None:
+            parts = [media.format, f"{media.bytes} bytes"]
+            if media.duration_s is not None:
+                parts.append(f"{media.duration_s:.3f} s")
+            facts = " (" + ", ".join(parts) + ")"
+        status = "ok" if report.hold_music.ok else "FAILED"
+        out.write(f"  hold music: {status}{facts}\n")

@@ -348,13 +348,9 @@ def _plan(body: object, *, check_hold_music: bool) -> _Plan:
                    'Send an object such as {"type": "pinless_dialin", ...}.')
         return plan
     kind = _check_type(plan, body)
+    unknown = [key for key in body if not isinstance(key, str) or key not in FIELD_KINDS]
     for key in body:
-        if not isinstance(key, str) or key not in FIELD_KINDS:
-            nearest = _nearest(str(key), FIELD_KINDS)
-            plan.warning(str(key), "field.unknown", f"`{key}` is not a field of a dial-in config and will be ignored "
-                         "(a typo?).", f"Did you mean `{nearest}`?" if nearest else
-                         f"Known fields: {', '.join(FIELD_KINDS)}.")
-        elif kind is not None and kind not in FIELD_KINDS[key]:
+        if key in FIELD_KINDS and kind is not None and kind not in FIELD_KINDS[key]:
             only = next(iter(FIELD_KINDS[key]))
             plan.error(key, "field.wrong-kind", f"`{key}` applies to `{only}` configs only, and this one is "
                        f"`{kind}`.", f"Remove `{key}`, or make the config `{only}` if that is what you meant.")
@@ -368,6 +364,11 @@ def _plan(body: object, *, check_hold_music: bool) -> _Plan:
     for name in MESSAGE_OBJECT_FIELDS:
         if name in body and accepts & FIELD_KINDS[name]:
             _check_message_object(plan, body, name)
+    for key in unknown:
+        nearest = _nearest(str(key), FIELD_KINDS)
+        hint = f"Did you mean `{nearest}`?" if nearest else f"Known fields: {', '.join(FIELD_KINDS)}."
+        plan.warning(str(key), "field.unknown", f"`{key}` is not a field of a dial-in config and will be ignored "
+                     "(a typo?).", hint)
     return plan
 
 
