@@ -1,10 +1,300 @@
-"""The `mediacheck check` sub-command (PLACEHOLDER: registers nothing until its issue lands)."""
+"""The `mediacheck check` sub-command: expand the targets, check them with the library, render the run, exit.
+
+It only consumes the library: :func:`mediacheck.check_file` for paths and :func:`mediacheck.acheck_url` for
+URLs, the latter concurrently under a semaphore (``--concurrency``). A target that cannot be read or fetched
+is a failing result and the run goes on. asyncio (and, through ``acheck_url``, httpx) is imported only once a
+run has URLs, so ``mediacheck --version`` and file-only runs start fast.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import ipaddress
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+
+from mediacheck._check import check_file
+from mediacheck._cli_output import FORMATS, Outcome, Progress, is_url, render
+from mediacheck._limits import DEFAULT_LIMITS, Limits
+from mediacheck._report import Finding, Report, Severity
+from mediacheck.exceptions import AudioToolsMissingError, MediacheckError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+DEFAULT_CONCURRENCY = 8
+ALLOW_NETWORKS_ENV = "MEDIACHECK_ALLOW_NETWORKS"
+# Below this many targets a progress bar would only flicker.
+PROGRESS_MIN_TARGETS = 10
+
+DESCRIPTION = """\
+Check hold music: each TARGET (a local MP3 file, a folder of them, or an http(s) URL) must be MP3 audio,
+less than 10,000,000 bytes and less than 60 seconds long, and a URL must be publicly reachable.
+Prints one result per target in the order given; exits 0 when every target passes, 1 when any fails,
+2 on a usage error, 130 when interrupted."""
+
+EPILOG = """\
+examples:
+  mediacheck check hold.mp3                         check one file
+  mediacheck check https://example.com/hold.mp3     fetch (safely) and check a URL
+  mediacheck check --recursive assets/              every *.mp3 under assets/
+  mediacheck check --format json music/*.mp3        one JSON document for the run
+  mediacheck check --format github --strict a.mp3   annotations in GitHub Actions; warnings fail too
+  find . -name '*.mp3' | mediacheck check -         read targets from stdin, one per line
+  mediacheck check --max-seconds 30 --max-bytes 5000000 hold.mp3
+
+environment:
+  MEDIACHECK_ALLOW_NETWORKS  comma-separated CIDRs added to --allow-network
+  NO_COLOR                   when set (non-empty), text output is never coloured"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number greater than 0, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number greater than 0, got {text!r}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds greater than 0, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds greater than 0, got {text!r}")
+    return value
+
+
+def _network(text: str) -> str:
+    try:
+        return str(ipaddress.ip_network(text.strip(), strict=False))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a network such as 10.0.0.0/8 or fd00::/8, got {text!r}") from None
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    """Add this sub-command to the parser."""
+    """Add `check` to the parser."""
+    parser = subparsers.add_parser(
+        "check", help="check MP3 files, folders and URLs against the hold-music limits",
+        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("targets", nargs="*", metavar="TARGET",
+                        help="an http(s) URL, a file, a folder (its *.mp3 files), or - to read targets from stdin")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="output: text for people (default), json (one run document), junit (JUnit XML), "
+                             "github (GitHub Actions annotations)")
+    parser.add_argument("--max-bytes", type=_positive_int, metavar="N",
+                        help=f"size limit in bytes; a target fails at N bytes or more "
+                             f"(default {DEFAULT_LIMITS.size_limit_bytes})")
+    parser.add_argument("--max-seconds", type=_positive_seconds, metavar="S",
+                        help=f"duration limit in seconds; a target fails at S seconds or more "
+                             f"(default {DEFAULT_LIMITS.duration_limit_s:g})")
+    parser.add_argument("--timeout", type=_positive_seconds, metavar="S",
+                        help=f"total time allowed to fetch one URL, redirects included "
+                             f"(default {DEFAULT_LIMITS.timeout_s:g})")
+    parser.add_argument("--allow-network", action="append", type=_network, default=[], metavar="CIDR",
+                        help=f"let URLs reach this private network (repeatable; also ${ALLOW_NETWORKS_ENV}, "
+                             f"comma-separated), e.g. 127.0.0.0/8 for a local server")
+    parser.add_argument("--concurrency", type=_positive_int, default=DEFAULT_CONCURRENCY, metavar="N",
+                        help=f"check up to N targets at once (default {DEFAULT_CONCURRENCY})")
+    parser.add_argument("--recursive", action="store_true",
+                        help="expand folders to the *.mp3 files in all their sub-folders too")
+    parser.add_argument("--deep", action="store_true",
+                        help="also decode the audio with ffmpeg and judge how it sounds (needs mediacheck[audio])")
+    parser.add_argument("--strict", action="store_true", help="warnings fail a target too")
+    parser.add_argument("--quiet", action="store_true",
+                        help="show only failing targets and the summary, and no progress bar")
+    parser.set_defaults(handler=run)
+
+
+# --- targets -----------------------------------------------------------------------------------------------
+
+def _failing(target: str, code: str, message: str, hint: str) -> Report:
+    return Report(target=target, findings=(Finding(code, Severity.ERROR, message, hint),))
+
+
+def _read_stdin_targets() -> list[str]:
+    stream = sys.stdin
+    if stream is None:
+        return []
+    buffer = getattr(stream, "buffer", None)
+    # Bytes, decoded like file names are, so any path a `find` prints survives the trip.
+    lines = [os.fsdecode(line) for line in buffer] if buffer is not None else list(stream)
+    return [line.strip() for line in lines if line.strip()]
+
+
+def _mp3_files(folder: str, recursive: bool) -> list[str | Report]:
+    found: list[str | Report] = []
+
+    def unreadable(exc: OSError) -> None:
+        where = exc.filename or folder
+        found.append(_failing(where, "access.unreadable", f"The folder {where} cannot be read: {exc.strerror}.",
+                              "Check the folder's permissions."))
+
+    for root, dirs, files in os.walk(folder, onerror=unreadable):
+        dirs.sort()
+        found.extend(os.path.join(root, name) for name in sorted(files) if name.lower().endswith(".mp3"))
+        if not recursive:
+            break
+    if not found:
+        hint = "Name the files, or point at a folder that has some." if recursive else \
+            "Add --recursive to look in its sub-folders, or name the files."
+        found.append(_failing(folder, "access.no-mp3-files", f"The folder {folder} has no .mp3 files.", hint))
+    return found
+
+
+def expand_targets(given: Sequence[str], *, recursive: bool) -> list[str | Report]:
+    """Targets in order: ``-`` becomes stdin's lines, folders their *.mp3 files (sorted); a report marks a bad one."""
+    expanded: list[str | Report] = []
+    for target in given:
+        items = _read_stdin_targets() if target == "-" else [target]
+        for item in items:
+            if not is_url(item) and os.path.isdir(item):
+                expanded.extend(_mp3_files(item, recursive))
+            else:
+                expanded.append(item)
+    return expanded
+
+
+def _allowed_networks(flags: Iterable[str], usage_error: Callable[[str], Any]) -> tuple[str, ...]:
+    networks = list(flags)
+    for entry in os.environ.get(ALLOW_NETWORKS_ENV, "").split(","):
+        if entry.strip():
+            try:
+                networks.append(_network(entry))
+            except argparse.ArgumentTypeError as exc:
+                usage_error(f"{ALLOW_NETWORKS_ENV}: {exc}")
+    return tuple(dict.fromkeys(networks))
+
+
+# --- running -----------------------------------------------------------------------------------------------
+
+def _internal_error(target: str, exc: Exception) -> Report:
+    return _failing(target, "internal.error", f"mediacheck failed on this target: {type(exc).__name__}: {exc}",
+                    "This is a bug in mediacheck; please report it with the target that caused it.")
+
+
+def _check_path(target: str, limits: Limits, deep: bool) -> Report:
+    try:
+        return check_file(target, limits=limits, deep=deep)
+    except MediacheckError:
+        raise
+    except Exception as exc:  # a bug must cost one result, not the whole CI run
+        return _internal_error(target, exc)
+
+
+def check_targets(targets: Sequence[str | Report], *, limits: Limits, allow_networks: Sequence[str],
+                  deep: bool, concurrency: int, progress: Progress) -> list[tuple[Report, float]]:
+    """Check every target, keeping the given order; each result comes with the seconds its check took."""
+    if any(isinstance(t, str) and is_url(t) for t in targets):
+        import asyncio
+
+        return asyncio.run(_check_concurrently(targets, limits=limits, allow_networks=allow_networks, deep=deep,
+                                               concurrency=concurrency, progress=progress))
+    # Files only: the scan is CPU-bound pure Python, so threads would only add overhead under the GIL.
+    results: list[tuple[Report, float]] = []
+    for target in targets:
+        started = time.perf_counter()
+        report = target if isinstance(target, Report) else _check_path(target, limits, deep)
+        results.append((report, time.perf_counter() - started))
+        progress.advance()
+    return results
+
+
+async def _check_concurrently(targets: Sequence[str | Report], *, limits: Limits, allow_networks: Sequence[str],
+                              deep: bool, concurrency: int, progress: Progress) -> list[tuple[Report, float]]:
+    import asyncio
+
+    from mediacheck import acheck_url
+
+    semaphore = asyncio.Semaphore(concurrency)
+    results: list[tuple[Report, float]] = [(Report(target=""), 0.0)] * len(targets)
+
+    async def check_one(index: int, target: str | Report) -> None:
+        async with semaphore:
+            started = time.perf_counter()
+            if isinstance(target, Report):
+                report = target
+            elif is_url(target):
+                try:
+                    report = await acheck_url(target, limits=limits, allow_networks=allow_networks, deep=deep)
+                except MediacheckError:
+                    raise
+                except Exception as exc:  # a bug must cost one result, not the whole CI run
+                    report = _internal_error(target, exc)
+            else:
+                report = await asyncio.to_thread(_check_path, target, limits, deep)
+            results[index] = (report, time.perf_counter() - started)
+        progress.advance()
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for index, target in enumerate(targets):
+                group.create_task(check_one(index, target))
+    except BaseExceptionGroup as failure:
+        raise failure.exceptions[0] from None
+    return results
+
+
+# --- the handler -------------------------------------------------------------------------------------------
+
+def _use_colour(stream: Any) -> bool:
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _write(text: str) -> None:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (`| head`) left: point stdout at /dev/null so the interpreter's final flush stays quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run `mediacheck check` and return the exit code."""
+    usage_error: Callable[[str], Any] = args.command_parser.error
+    if not args.targets:
+        usage_error("no targets given: name files, folders or URLs, or - to read them from stdin")
+    limits = dataclasses.replace(
+        DEFAULT_LIMITS,
+        **{field: value for field, value in (("size_limit_bytes", args.max_bytes),
+                                             ("duration_limit_s", args.max_seconds),
+                                             ("timeout_s", args.timeout)) if value is not None},
+    )
+    allow_networks = _allowed_networks(args.allow_network, usage_error)
+    targets = expand_targets(args.targets, recursive=args.recursive)
+    if not targets:
+        usage_error("no targets given: stdin had no lines")
+    # Names that are not valid UTF-8 (surrogate-escaped) must print, not crash the run at the last step.
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
+
+    progress = Progress(len(targets), sys.stderr, enabled=not args.quiet and len(targets) >= PROGRESS_MIN_TARGETS
+                        and bool(sys.stderr is not None and sys.stderr.isatty()))
+    try:
+        checked = check_targets(targets, limits=limits, allow_networks=allow_networks, deep=args.deep,
+                                concurrency=args.concurrency, progress=progress)
+    except AudioToolsMissingError as exc:
+        print(f"mediacheck: error: --deep needs the audio tools: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        progress.close()
+    outcomes = [Outcome(report, elapsed, failed=not report.ok or (args.strict and bool(report.warnings)))
+                for report, elapsed in checked]
+    _write(render(args.format, outcomes, limits, colour=_use_colour(sys.stdout), quiet=args.quiet))
+    return EXIT_FAILED if any(o.failed for o in outcomes) else EXIT_OK

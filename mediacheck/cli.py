@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for module in (_cli_check, _cli_fix, _cli_dialin, _cli_serve):
         module.register(subparsers)
+    # Each command's namespace knows its own parser, so usage errors found later print that command's usage.
+    for command_parser in subparsers.choices.values():
+        command_parser.set_defaults(command_parser=command_parser)
     return parser
 
 
@@ -39,7 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:
+            # parse_args would blame the top-level parser; the command's own usage is the helpful one.
+            error_parser: argparse.ArgumentParser = getattr(args, "command_parser", parser)
+            error_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
         handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
         if handler is None:
             parser.print_usage(sys.stderr)
