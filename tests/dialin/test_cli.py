@@ -1,0 +1,118 @@
+"""`mediacheck dialin-config`: exit codes 0/1/2, the text and json formats, stdin, and clean errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mediacheck.cli import main
+
+PIN_BODY: dict[str, Any] = {"type": "pin_dialin", "phone_number": "+18058700061", "name_prefix": "Customer1",
+                            "ivr_greeting": {"message": "Welcome"}}
+BAD_BODY: dict[str, Any] = {"type": "pin_dialin", "phone_number": "+1 805 870 0061", "name_prefx": "Customer1"}
+
+
+def write(tmp_path: Path, body: object, name: str = "config.json") -> str:
+    """Write ``body`` as JSON and return the path as a string."""
+    path = tmp_path / name
+    path.write_text(json.dumps(body), encoding="utf-8")
+    return str(path)
+
+
+class TestExitCodes:
+    def test_passing_body_exits_0(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A body that passes exits 0 and says ok."""
+        assert main(["dialin-config", write(tmp_path, PIN_BODY)]) == 0
+        assert ": ok (0 errors, 0 warnings)" in capsys.readouterr().out
+
+    def test_failing_body_exits_1(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A body with an error exits 1 and prints each finding with its field, code and hint."""
+        assert main(["dialin-config", write(tmp_path, BAD_BODY)]) == 1
+        out = capsys.readouterr().out
+        assert "FAILED (1 error, 1 warning)" in out
+        assert "error   phone_number: " in out
+        assert "[phone_number.spaces]" in out
+        assert "hint: Remove the spaces. In E.164: +18058700061." in out
+        assert "warning name_prefx: " in out
+
+    def test_warnings_alone_exit_0(self, tmp_path: Path) -> None:
+        """Warnings (an unknown field) do not fail the run."""
+        assert main(["dialin-config", write(tmp_path, {**PIN_BODY, "extra": 1})]) == 0
+
+    def test_non_object_json_exits_1(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """Valid JSON that is not an object is a failed config (exit 1), reported on the body."""
+        assert main(["dialin-config", write(tmp_path, ["pin_dialin"])]) == 1
+        assert "error   <body>: The config body must be a JSON object, got an array." in capsys.readouterr().out
+
+    @pytest.mark.parametrize(("content", "expected"), [
+        (b"{\"type\": ", "is not valid JSON: Expecting value at line 1, column 10"),
+        (b"\xff\xfe{}", "is not UTF-8 text"),
+        (b"[" * 100_000 + b"]" * 100_000, "nests JSON too deeply"),
+    ])
+    def test_invalid_json_exits_2(self, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes,
+                                  expected: str) -> None:
+        """A file that is not JSON exits 2 with one clear line on stderr and no traceback."""
+        path = tmp_path / "broken.json"
+        path.write_bytes(content)
+        assert main(["dialin-config", str(path)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.startswith("mediacheck dialin-config: error: ")
+        assert expected in captured.err
+        assert "Traceback" not in captured.err
+
+    def test_missing_file_exits_2(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A file that cannot be read exits 2 and names the reason."""
+        assert main(["dialin-config", str(tmp_path / "nope.json")]) == 2
+        assert "cannot read" in capsys.readouterr().err
+
+    def test_directory_exits_2(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A directory given as FILE exits 2."""
+        assert main(["dialin-config", str(tmp_path)]) == 2
+        assert "cannot read" in capsys.readouterr().err
+
+    def test_bad_cidr_exits_2(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """An --allow-network that is not a CIDR exits 2 before anything is read."""
+        assert main(["dialin-config", write(tmp_path, PIN_BODY), "--allow-network", "intranet"]) == 2
+        assert "not a network in CIDR form" in capsys.readouterr().err
+
+
+class TestFormats:
+    def test_json_is_the_dialin_report(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """--format json prints exactly the DialinReport document."""
+        assert main(["dialin-config", write(tmp_path, BAD_BODY), "--format", "json"]) == 1
+        data = json.loads(capsys.readouterr().out)
+        assert list(data) == ["ok", "findings", "hold_music"]
+        assert data["ok"] is False
+        assert [(f["field"], f["code"], f["severity"]) for f in data["findings"]] == [
+            ("phone_number", "phone_number.spaces", "error"), ("name_prefx", "field.unknown", "warning")]
+        assert data["hold_music"] is None
+
+    def test_stdin(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        """FILE `-` reads the body from standard input."""
+        monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(PIN_BODY)))
+        assert main(["dialin-config", "-", "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)["ok"] is True
+
+    def test_no_hold_music_checks_only_the_url_form(self, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+        """--no-hold-music fetches nothing, still rejects a malformed URL, and says the music was not checked."""
+        body = {"type": "pinless_dialin", "hold_music_url": "ftp://example.com/ringtone.mp3"}
+        assert main(["dialin-config", write(tmp_path, body), "--no-hold-music", "--format", "json"]) == 1
+        data = json.loads(capsys.readouterr().out)
+        assert [f["code"] for f in data["findings"]] == ["url.scheme", "hold_music.not-checked"]
+        assert data["hold_music"] is None
+
+    def test_installed_command_reads_stdin(self) -> None:
+        """The installed entry point runs the sub-command end to end (python -m mediacheck, body on stdin)."""
+        done = subprocess.run([sys.executable, "-m", "mediacheck", "dialin-config", "-"], input=json.dumps(BAD_BODY),
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 1
+        assert "[phone_number.spaces]" in done.stdout
+        assert done.stderr == ""
