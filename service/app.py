@@ -1,0 +1,58 @@
+"""The app factory: settings read here, shared resources opened in the lifespan, one handler for library errors.
+
+``uvicorn service.app:app`` serves the module-level ``app`` (settings from the environment);
+tests and embedders call :func:`create_app` with their own :class:`~service.settings.Settings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from mediacheck import MediacheckError, UsageError, __version__
+from service.middleware import BodySizeLimitMiddleware
+from service.resources import open_resources
+from service.routes import checks, dialin, health
+from service.settings import Settings
+
+DESCRIPTION = """\
+Pre-flight for `hold_music_url`: will this URL (or file) be accepted as
+"a publicly accessible URL in MP3 format, less than 10MB in size and less than 60 seconds in duration"?
+A failing verdict is a 200 with `ok: false` and findings that say why and how to fix it.
+"""
+
+
+def create_app(settings: Settings | None = None, *, resolver: Any = None) -> FastAPI:
+    """Build the service; ``settings`` default to the environment, ``resolver`` replaces DNS (tests)."""
+    settings = settings if settings is not None else Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        async with open_resources(settings, resolver=resolver) as resources:
+            yield {"resources": resources}
+
+    app = FastAPI(title="mediacheck", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        default_limit=settings.max_json_bytes,
+        limits_by_path={checks.UPLOAD_PATH: settings.max_upload_bytes},
+    )
+    app.add_exception_handler(MediacheckError, _library_error)
+    app.include_router(health.router)
+    app.include_router(checks.router)
+    app.include_router(dialin.router)
+    return app
+
+
+async def _library_error(request: Request, exc: Exception) -> JSONResponse:
+    # A UsageError is the caller's mistake (limits the library cannot accept); anything else the library
+    # raises on purpose is a fault on our side, reported plainly rather than as a traceback.
+    code = status.HTTP_422_UNPROCESSABLE_CONTENT if isinstance(exc, UsageError) else 500
+    return JSONResponse({"detail": str(exc)}, status_code=code)
+
+
+app = create_app()

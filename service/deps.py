@@ -1,0 +1,82 @@
+"""Dependencies the routes declare as ``Annotated`` aliases: shared resources, API-key auth, a check slot.
+
+``ApiKey`` and ``CheckSlot`` are a stable surface: any ``/v1`` route (the dial-in validator too) declares
+them to get the same 401 and 503 answers.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator
+from typing import Annotated, cast
+
+import anyio
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from service.resources import ServiceResources
+from service.settings import Settings
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="Needed only when the service runs with MEDIACHECK_API_KEYS set: `Authorization: Bearer <key>`.",
+)
+
+
+def get_resources(request: Request) -> ServiceResources:
+    """The resources the lifespan built for this app."""
+    return cast(ServiceResources, request.state.resources)
+
+
+Resources = Annotated[ServiceResources, Depends(get_resources)]
+
+
+def get_settings(resources: Resources) -> Settings:
+    """The settings the app was created with."""
+    return resources.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def require_api_key(
+    resources: Resources,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Let the request through when no keys are configured or it carries one of them; else 401."""
+    keys = resources.settings.api_keys
+    if not keys:
+        return
+    presented = credentials.credentials.encode() if credentials is not None else b""
+    # Compare against every key, without stopping at a match, so timing tells nothing about which keys exist.
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(presented, key.encode())
+    if credentials is None or not matched:
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="Missing or wrong API key: send `Authorization: Bearer <key>`.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+ApiKey = Annotated[None, Depends(require_api_key)]
+
+
+async def acquire_check_slot(resources: Resources) -> AsyncIterator[None]:
+    """Hold one of MEDIACHECK_MAX_CONCURRENCY slots for the request; none free means 503 with Retry-After."""
+    try:
+        resources.slots.acquire_nowait()
+    except anyio.WouldBlock:
+        raise HTTPException(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail=f"All {resources.settings.max_concurrency} check slots are busy; retry shortly.",
+            headers={"Retry-After": str(resources.settings.retry_after_s)},
+        ) from None
+    try:
+        yield
+    finally:
+        resources.slots.release()
+
+
+CheckSlot = Annotated[None, Depends(acquire_check_slot)]

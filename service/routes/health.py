@@ -1,0 +1,15 @@
+"""The liveness probe: answers without auth and without touching the network."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service.schemas import HealthOut
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=HealthOut, summary="Liveness")
+async def healthz() -> HealthOut:
+    """Say the service is up (load balancers poll this; it needs no API key)."""
+    return HealthOut()

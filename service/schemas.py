@@ -1,0 +1,124 @@
+"""Request and response bodies of the service; the response mirrors the library's Report JSON (design.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# The longest URL browsers, CDNs and most APIs accept; longer is refused with 422 before anything is fetched.
+MAX_URL_CHARS = 2048
+# Per-request limits may be raised, but not without bound: the service fetches for strangers.
+MAX_BYTES_CEILING = 100_000_000
+MAX_SECONDS_CEILING = 3600.0
+
+_EXAMPLE_URL = "https://example.com/static/hold-music.mp3"
+
+EXAMPLE_REPORT: dict[str, Any] = {
+    "target": _EXAMPLE_URL,
+    "ok": False,
+    "findings": [{
+        "code": "duration.too-long", "severity": "error",
+        "message": "The audio plays for 90.1 s; the limit is less than 60 s.",
+        "hint": "Trim it below 60 s (`mediacheck fix` does it).",
+    }],
+    "media": {"format": "mp3", "duration_s": 90.1, "stream_duration_s": 90.12, "complete": True, "bytes": 1443342,
+              "sample_rate": 44100, "channels": 2, "mpeg_version": "1", "layer": 3, "bitrate_kbps": 128,
+              "bitrate_mode": "cbr", "frames": 3453, "tags": None, "audio": None},
+    "fetch": {"final_url": _EXAMPLE_URL, "status": 200, "content_type": "audio/mpeg", "redirects": [],
+              "bytes_read": 1443342, "elapsed_s": 0.04},
+}
+
+
+class CheckRequest(BaseModel):
+    """A URL to check, and optionally tighter (or looser) limits than the service's defaults."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"url": _EXAMPLE_URL},
+        {"url": _EXAMPLE_URL, "max_bytes": 10_485_760, "max_seconds": 30.0},
+    ]})
+
+    url: Annotated[str, Field(strict=True, min_length=1, max_length=MAX_URL_CHARS,
+                              description="The http(s) URL of the hold music.")]
+    max_bytes: Annotated[int | None, Field(strict=True, gt=0, le=MAX_BYTES_CEILING,
+                                           description="Size limit in bytes (exclusive); default 10,000,000.")] = None
+    max_seconds: Annotated[float | None, Field(strict=True, gt=0, le=MAX_SECONDS_CEILING, allow_inf_nan=False,
+                                               description="Duration limit in seconds (exclusive); default 60.")] = None
+
+
+class _Open(BaseModel):
+    # Response models let fields the library adds later pass through instead of silently dropping them.
+    model_config = ConfigDict(extra="allow")
+
+
+class FindingOut(_Open):
+    """One judgement: a stable code, a severity (only errors fail), a one-sentence message, a hint."""
+
+    code: str
+    severity: Literal["error", "warning", "info"]
+    message: str
+    hint: str | None = None
+
+
+class MediaOut(_Open):
+    """What the bytes are and how long they play."""
+
+    format: str
+    duration_s: float | None = None
+    stream_duration_s: float | None = None
+    complete: bool
+    bytes: int
+    sample_rate: int | None = None
+    channels: int | None = None
+    mpeg_version: str | None = None
+    layer: int | None = None
+    bitrate_kbps: int | None = None
+    bitrate_mode: str | None = None
+    frames: int | None = None
+    tags: dict[str, Any] | None = None
+    audio: dict[str, Any] | None = None
+
+
+class RedirectOut(_Open):
+    """One redirect hop the fetch followed."""
+
+    url: str
+    status: int
+    location: str
+
+
+class FetchOut(_Open):
+    """What fetching the URL looked like (null for uploads)."""
+
+    final_url: str
+    status: int | None = None
+    content_type: str | None = None
+    redirects: list[RedirectOut] = Field(default_factory=list)
+    bytes_read: int = 0
+    elapsed_s: float = 0.0
+
+
+class ReportOut(_Open):
+    """The answer: ``ok`` is false when any finding is an error; a failed check is still a 200 answer."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [EXAMPLE_REPORT]})
+
+    target: str
+    ok: bool
+    findings: list[FindingOut]
+    media: MediaOut | None = None
+    fetch: FetchOut | None = None
+
+
+class ErrorOut(BaseModel):
+    """Why a request was refused (every 4xx/5xx except validation errors has this shape)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"detail": "Missing or wrong API key."}]})
+
+    detail: str
+
+
+class HealthOut(BaseModel):
+    """The service is up."""
+
+    status: Literal["ok"] = "ok"
