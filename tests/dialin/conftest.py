@@ -1,0 +1,38 @@
+"""Fixtures of the dial-in tests: a real short MP3 made by ffmpeg, and a stub resolver for public host names."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Sequence
+
+import pytest
+
+# TEST-NET addresses are refused by the guard, so a "public" answer must be a real public address; it is
+# only ever vetted, never connected to (nothing in these tests sends a request to it).
+PUBLIC_ADDRESS = "93.184.215.14"
+LOOPBACK = ("127.0.0.0/8",)
+
+
+@pytest.fixture(scope="session")
+def short_mp3(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A 2-second mono 32 kbps MP3: passes every hold-music rule."""
+    out = tmp_path_factory.mktemp("dialin-media") / "hold.mp3"
+    subprocess.run([ffmpeg_exe, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+                    "-i", "sine=frequency=440:duration=2", "-ac", "1", "-codec:a", "libmp3lame", "-b:a", "32k",
+                    str(out)], check=True, timeout=60)
+    return out.read_bytes()
+
+
+StubResolver = Callable[[str, int], Sequence[str]]
+
+
+@pytest.fixture
+def public_resolver() -> tuple[StubResolver, list[str]]:
+    """A resolver answering PUBLIC_ADDRESS for any name, and the list of names it was asked about."""
+    asked: list[str] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return [PUBLIC_ADDRESS]
+
+    return resolve, asked

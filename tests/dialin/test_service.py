@@ -1,0 +1,94 @@
+"""`POST /v1/dialin-configs/validate`: the DialinReport over HTTP, with the same auth and limits as /v1/checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.settings import Settings
+
+PATH = "/v1/dialin-configs/validate"
+PIN_BODY: dict[str, Any] = {"type": "pin_dialin", "phone_number": "+18058700061",
+                            "ivr_greeting": {"message": "Welcome"}}
+
+
+def make_client(**settings: Any) -> TestClient:
+    """A TestClient over an app whose settings ignore the developer's environment."""
+    values: dict[str, Any] = {"allow_networks": ("127.0.0.0/8",), "api_keys": ()}
+    values.update(settings)
+    return TestClient(create_app(Settings(**values)))
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    """A running app with default settings plus the loopback exemption."""
+    with make_client() as test_client:
+        yield test_client
+
+
+class TestValidate:
+    def test_passing_body(self, client: TestClient) -> None:
+        """A good pin config answers 200 with ok true and no findings."""
+        response = client.post(PATH, json=PIN_BODY)
+        assert response.status_code == 200
+        assert response.json() == {"ok": True, "findings": [], "hold_music": None}
+
+    def test_failing_body_is_still_200(self, client: TestClient) -> None:
+        """A failing config answers 200 with ok false and findings naming the fields."""
+        response = client.post(PATH, json={"type": "pin_dialin", "phone_number": "+1 805 870 0061",
+                                           "ivr_greting": {"message": "Hi"}})
+        assert response.status_code == 200
+        data = response.json()
+        assert data["ok"] is False
+        assert [(f["field"], f["code"]) for f in data["findings"]] == [
+            ("phone_number", "phone_number.spaces"), ("ivr_greting", "field.unknown")]
+        assert data["findings"][1]["hint"] == "Did you mean `ivr_greeting`?"
+
+    @pytest.mark.parametrize("body", [[PIN_BODY], "pin_dialin", 3])
+    def test_non_object_body_is_422(self, client: TestClient, body: object) -> None:
+        """A JSON body that is not an object is refused as a validation error."""
+        assert client.post(PATH, json=body).status_code == 422
+
+    def test_body_over_the_json_cap_is_413(self) -> None:
+        """The JSON body cap of the service applies here too."""
+        with make_client(max_json_bytes=200) as client:
+            response = client.post(PATH, json={**PIN_BODY, "name_prefix": "x" * 500})
+        assert response.status_code == 413
+
+
+class TestAuth:
+    def test_api_key_required_when_configured(self) -> None:
+        """With API keys set, a request without one is 401 and one with a key is answered."""
+        with make_client(api_keys=("s3cret",)) as client:
+            assert client.post(PATH, json=PIN_BODY).status_code == 401
+            wrong = client.post(PATH, json=PIN_BODY, headers={"Authorization": "Bearer nope"})
+            assert wrong.status_code == 401
+            right = client.post(PATH, json=PIN_BODY, headers={"Authorization": "Bearer s3cret"})
+            assert right.status_code == 200
+            assert right.json()["ok"] is True
+
+
+class TestOpenApi:
+    def test_documents_a_pinless_and_a_pin_example(self, client: TestClient) -> None:
+        """The OpenAPI document shows the route with a pinless and a pin example body, and the response model."""
+        operation = client.get("/openapi.json").json()["paths"][PATH]["post"]
+        examples = operation["requestBody"]["content"]["application/json"]["examples"]
+        assert examples["pinless"]["value"]["type"] == "pinless_dialin"
+        assert examples["pin"]["value"]["type"] == "pin_dialin"
+        assert {"200", "401", "413", "422", "503"} <= set(operation["responses"])
+        assert operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+            "/DialinReportOut")
+
+    def test_examples_pass_the_field_rules(self) -> None:
+        """The documented examples are themselves valid configs (field rules only, nothing fetched)."""
+        from mediacheck import lint_dialin_config
+        from service.routes.dialin import PIN_EXAMPLE, PINLESS_EXAMPLE
+
+        assert lint_dialin_config(PIN_EXAMPLE).ok
+        report = lint_dialin_config(PINLESS_EXAMPLE, check_hold_music=False,
+                                    resolver=lambda host, port: ["93.184.215.14"])
+        assert report.ok, report.to_dict()
