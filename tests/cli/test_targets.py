@@ -1,0 +1,95 @@
+"""Targets come from arguments, stdin and folders, keep their order, and a bad one fails alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import RunCli
+
+
+def _targets(out: str) -> list[str]:
+    return [result["target"] for result in json.loads(out)["results"]]
+
+
+@pytest.fixture
+def tree(tmp_path: Path, short_mp3: Path) -> Path:
+    """A folder with MP3s at two depths, an upper-case .MP3, and files that are not MP3 by name."""
+    root = tmp_path / "assets"
+    (root / "b-sub" / "deeper").mkdir(parents=True)
+    for rel in ("z.mp3", "a.mp3", "LOUD.MP3", "b-sub/inner.mp3", "b-sub/deeper/deepest.mp3"):
+        shutil.copyfile(short_mp3, root / rel)
+    (root / "readme.txt").write_text("not a target")
+    (root / "cover.jpg").write_bytes(b"\xff\xd8\xff")
+    return root
+
+
+class TestFolders:
+    """A folder stands for the *.mp3 files in it."""
+
+    def test_folder_expands_to_its_mp3_files_sorted(self, run_cli: RunCli, tree: Path) -> None:
+        """Only the folder's own *.mp3 files (any case), sorted by name; sub-folders need --recursive."""
+        result = run_cli("check", "--format", "json", str(tree))
+        assert result.code == 0
+        assert _targets(result.out) == [str(tree / n) for n in ("LOUD.MP3", "a.mp3", "z.mp3")]
+
+    def test_recursive_walks_sub_folders(self, run_cli: RunCli, tree: Path) -> None:
+        """--recursive adds the files of every sub-folder, each folder's files before its sub-folders."""
+        result = run_cli("check", "--format", "json", "--recursive", str(tree))
+        assert _targets(result.out) == [str(tree / n) for n in (
+            "LOUD.MP3", "a.mp3", "z.mp3", "b-sub/inner.mp3", "b-sub/deeper/deepest.mp3")]
+
+    def test_folder_without_mp3_fails(self, run_cli: RunCli, tmp_path: Path) -> None:
+        """A folder with nothing to check is a failing target (a CI job pointed at the wrong place), not a pass."""
+        result = run_cli("check", "--format", "json", str(tmp_path))
+        assert result.code == 1
+        finding = json.loads(result.out)["results"][0]["findings"][0]
+        assert finding["code"] == "access.no-mp3-files"
+        assert "--recursive" in finding["hint"]
+
+
+class TestStdin:
+    """`-` reads targets from stdin, one per line."""
+
+    def test_stdin_targets_in_place(self, run_cli: RunCli, short_mp3: Path, not_mp3: Path) -> None:
+        """Lines from stdin take the place of `-` among the other targets; blank lines are skipped."""
+        stdin = f"{not_mp3}\n\n  {short_mp3}  \n".encode()
+        result = run_cli("check", "--format", "json", str(short_mp3), "-", str(not_mp3), stdin=stdin)
+        assert result.code == 1
+        assert _targets(result.out) == [str(short_mp3), str(not_mp3), str(short_mp3), str(not_mp3)]
+
+    def test_stdin_folder_is_expanded(self, run_cli: RunCli, tree: Path) -> None:
+        """A folder named on stdin expands like one named as an argument."""
+        result = run_cli("check", "--format", "json", "-", stdin=f"{tree}\n".encode())
+        assert len(_targets(result.out)) == 3
+
+
+def _bad_path(kind: str, folder: Path) -> str:
+    if kind == "under-a-file":
+        (folder / "file.mp3").write_bytes(b"x")
+        return str(folder / "file.mp3" / "child.mp3")
+    if kind == "dangling-link":
+        os.symlink(folder / "nowhere", folder / "dangling.mp3")
+        return str(folder / "dangling.mp3")
+    if kind == "name-too-long":
+        return str(folder / ("x" * 300 + ".mp3"))
+    return str(folder / "missing.mp3")
+
+
+class TestBadTargets:
+    """A target that cannot be read is a failing result, and the run goes on."""
+
+    @pytest.mark.parametrize("kind", ["missing", "under-a-file", "dangling-link", "name-too-long"])
+    def test_unreadable_path_fails_alone(self, run_cli: RunCli, short_mp3: Path, tmp_path: Path, kind: str) -> None:
+        """The bad path fails with an access finding; the good one after it still passes; no traceback."""
+        bad = _bad_path(kind, tmp_path)
+        result = run_cli("check", "--format", "json", bad, str(short_mp3))
+        assert result.code == 1
+        results = json.loads(result.out)["results"]
+        assert [r["ok"] for r in results] == [False, True]
+        assert results[0]["findings"][0]["code"].startswith("access.")
+        assert "Traceback" not in result.err
