@@ -8,7 +8,7 @@ from contextlib import aclosing
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from starlette.requests import ClientDisconnect
 
@@ -65,7 +65,8 @@ _UPLOAD_BODY = {
                                                           "description": "The upload took too long."},
                         status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: {"model": ErrorOut,
                                                                  "description": "The body is not multipart."}})
-async def check_upload(request: Request, resources: Resources, _key: ApiKey, _slot: CheckSlot) -> dict[str, Any]:
+async def check_upload(request: Request, response: Response, resources: Resources, _key: ApiKey,
+                       _slot: CheckSlot) -> dict[str, Any]:
     """Check the multipart field ``file`` while it arrives, stopping as soon as the verdict is certain.
 
     The body is never buffered: it streams into the inspector chunk by chunk. A file over the size limit
@@ -92,7 +93,7 @@ async def check_upload(request: Request, resources: Resources, _key: ApiKey, _sl
         # One deadline for the whole upload: a client trickling bytes must not hold a check slot forever.
         with anyio.fail_after(limits.timeout_s):
             async with aclosing(file_chunks()) as chunks:
-                report = await acheck_chunks(chunks, limits=limits, target=form.filename or "<upload>")
+                report = await acheck_chunks(chunks, limits=limits, target="<upload>")
     except TimeoutError:
         raise HTTPException(status.HTTP_408_REQUEST_TIMEOUT,
                             detail=f"The upload did not arrive within {limits.timeout_s:g} s.") from None
@@ -104,6 +105,13 @@ async def check_upload(request: Request, resources: Resources, _key: ApiKey, _sl
         raise _invalid_form("The form has no field named `file`.", kind="missing")
     if body_ended and not form.file_ended:
         raise _invalid_form("The multipart body ended inside the `file` field (no closing boundary).")
+    if not (body_ended or form.file_ended):
+        # The verdict came before the end of the body: close the connection after answering rather than let
+        # the server drain the rest (clients read the answer; the unsent remainder is the point of stopping).
+        response.headers["Connection"] = "close"
+    if form.filename:
+        # The name is only known once the part's headers have streamed in, after the check began.
+        report = dataclasses.replace(report, target=form.filename)
     return report.to_dict()
 
 

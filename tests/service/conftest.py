@@ -1,0 +1,127 @@
+"""Shared pieces of the service tests: real MP3s from ffmpeg, app clients, and a real uvicorn on loopback."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.settings import Settings
+
+# Tests serve media from loopback servers, which the guard refuses unless exempted.
+LOOPBACK = ("127.0.0.0/8", "::1/128")
+
+
+def _encode(ffmpeg: str, out: Path, seconds: float, *codec: str) -> bytes:
+    subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+                    "-i", f"sine=frequency=440:duration={seconds}", "-ac", "1", *codec, str(out)],
+                   check=True, timeout=60)
+    return out.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder for the session's generated media."""
+    return tmp_path_factory.mktemp("service-media")
+
+
+@pytest.fixture(scope="session")
+def good_mp3(ffmpeg_exe: str, media_dir: Path) -> bytes:
+    """A 3-second 64 kbps MP3: passes every rule."""
+    return _encode(ffmpeg_exe, media_dir / "good.mp3", 3, "-codec:a", "libmp3lame", "-b:a", "64k")
+
+
+@pytest.fixture(scope="session")
+def long_mp3(ffmpeg_exe: str, media_dir: Path) -> bytes:
+    """A 75-second 8 kbps MP3: small, but over the 60-second limit."""
+    return _encode(ffmpeg_exe, media_dir / "long.mp3", 75, "-codec:a", "libmp3lame", "-b:a", "8k", "-ar", "8000")
+
+
+@pytest.fixture(scope="session")
+def dense_mp3(ffmpeg_exe: str, media_dir: Path) -> bytes:
+    """A 10-second 320 kbps MP3 (400 KB): repeated, it crosses a 1 MB size limit long before 60 seconds."""
+    return _encode(ffmpeg_exe, media_dir / "dense.mp3", 10, "-codec:a", "libmp3lame", "-b:a", "320k")
+
+
+@pytest.fixture(scope="session")
+def wav_bytes(ffmpeg_exe: str, media_dir: Path) -> bytes:
+    """A 1-second WAV file: audio, but not MP3."""
+    return _encode(ffmpeg_exe, media_dir / "tone.wav", 1, "-codec:a", "pcm_s16le")
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Settings that ignore the developer's environment, exempting loopback unless told otherwise."""
+    values: dict[str, Any] = {"allow_networks": LOOPBACK, "api_keys": ()}
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    """A TestClient (lifespan running) over an app with default settings plus the loopback exemption."""
+    with TestClient(create_app(make_settings())) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def client_for() -> Iterator[Callable[..., TestClient]]:
+    """Make TestClients over apps built from settings overrides; all are closed after the test."""
+    opened: list[TestClient] = []
+
+    def make(resolver: Any = None, **overrides: Any) -> TestClient:
+        test_client = TestClient(create_app(make_settings(**overrides), resolver=resolver))
+        test_client.__enter__()
+        opened.append(test_client)
+        return test_client
+
+    yield make
+    for test_client in opened:
+        test_client.__exit__(None, None, None)
+
+
+@contextmanager
+def run_uvicorn(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` with a real uvicorn on an ephemeral loopback port, in a thread; yields the base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("uvicorn stopped before it started")
+            threading.Event().wait(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture
+def live_for() -> Iterator[Callable[..., str]]:
+    """Start real uvicorn servers over apps built from settings overrides; returns each base URL."""
+    stack: list[Any] = []
+
+    def start(resolver: Any = None, **overrides: Any) -> str:
+        manager = run_uvicorn(create_app(make_settings(**overrides), resolver=resolver))
+        url = manager.__enter__()
+        stack.append(manager)
+        return url
+
+    yield start
+    for manager in reversed(stack):
+        manager.__exit__(None, None, None)

@@ -1,0 +1,138 @@
+"""POST /v1/checks/upload: the multipart field `file` is streamed into the inspector, never buffered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import httpx
+from fastapi.testclient import TestClient
+
+BOUNDARY = "mediacheck-test-boundary"
+MULTIPART = {"content-type": f"multipart/form-data; boundary={BOUNDARY}"}
+
+
+def _head(name: str = "file", filename: str = "hold.mp3") -> bytes:
+    return (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n"
+            "Content-Type: audio/mpeg\r\n\r\n").encode()
+
+
+class TestVerdicts:
+    """Uploads get the same verdicts as files checked by the library."""
+
+    def test_good_mp3_passes(self, client: TestClient, good_mp3: bytes) -> None:
+        """A short MP3 is accepted, and the report names the upload by its filename."""
+        response = client.post("/v1/checks/upload", files={"file": ("hold.mp3", good_mp3, "audio/mpeg")})
+        assert response.status_code == 200
+        report = response.json()
+        assert report["ok"] is True
+        assert report["target"] == "hold.mp3"
+        assert report["media"]["format"] == "mp3"
+        assert report["media"]["bytes"] == len(good_mp3)
+        assert report["fetch"] is None
+
+    def test_wav_fails_as_not_mp3(self, client: TestClient, wav_bytes: bytes) -> None:
+        """A WAV file named .mp3 is still a 200 answer, with ok false and format.not-mp3."""
+        response = client.post("/v1/checks/upload", files={"file": ("hold.mp3", wav_bytes, "audio/mpeg")})
+        assert response.status_code == 200
+        report = response.json()
+        assert report["ok"] is False
+        assert "format.not-mp3" in [f["code"] for f in report["findings"]]
+
+    def test_other_fields_are_ignored(self, client: TestClient, good_mp3: bytes) -> None:
+        """Form fields before and after `file` do not disturb the check of `file`."""
+        response = client.post("/v1/checks/upload", data={"note": "x" * 1000},
+                               files={"file": ("hold.mp3", good_mp3, "audio/mpeg")})
+        assert response.status_code == 200
+        assert response.json()["media"]["bytes"] == len(good_mp3)
+
+    def test_file_over_size_limit_gets_a_size_report(self, client_for: Callable[..., TestClient],
+                                                     good_mp3: bytes) -> None:
+        """A file over the size limit (but under the upload cap) is a 200 with size.too-large."""
+        test_client = client_for(size_limit_bytes=len(good_mp3) // 2)
+        response = test_client.post("/v1/checks/upload", files={"file": ("hold.mp3", good_mp3, "audio/mpeg")})
+        assert response.status_code == 200
+        report = response.json()
+        assert report["ok"] is False
+        assert "size.too-large" in [f["code"] for f in report["findings"]]
+
+
+class TestStreaming:
+    """The upload is read only as far as the verdict needs, over real HTTP."""
+
+    def test_verdict_arrives_before_the_body_ends(self, live_for: Callable[..., str], dense_mp3: bytes) -> None:
+        """A 64 MB chunked upload of MP3 against a 1 MB limit is answered after a small part of it was sent."""
+        base = live_for(size_limit_bytes=1_000_000, max_upload_bytes=100_000_000)
+        total = 64 * 1024 * 1024
+        block = dense_mp3
+        sent = 0
+
+        def body() -> Iterator[bytes]:
+            nonlocal sent
+            yield _head()
+            while sent < total:
+                sent += len(block)
+                yield block
+
+        response = httpx.post(f"{base}/v1/checks/upload", content=body(), headers=MULTIPART, timeout=30)
+        assert response.status_code == 200
+        assert "size.too-large" in [f["code"] for f in response.json()["findings"]]
+        assert response.headers["connection"] == "close"
+        # Socket buffers hold a few MB on loopback; the rest was never produced.
+        assert sent < total // 2
+
+    def test_body_over_upload_cap_is_413_before_reading(self, live_for: Callable[..., str]) -> None:
+        """A declared Content-Length over MEDIACHECK_MAX_UPLOAD_BYTES is refused with a JSON 413."""
+        base = live_for(max_upload_bytes=100_000)
+        body = _head() + b"\0" * 200_000 + f"\r\n--{BOUNDARY}--\r\n".encode()
+        response = httpx.post(f"{base}/v1/checks/upload", content=body, headers=MULTIPART, timeout=30)
+        assert response.status_code == 413
+        assert "100,000" in response.json()["detail"]
+
+    def test_chunked_body_over_upload_cap_is_413(self, client_for: Callable[..., TestClient]) -> None:
+        """A chunked body (no Content-Length) that grows past the cap is cut off there with a JSON 413."""
+        test_client = client_for(max_upload_bytes=100_000, size_limit_bytes=10_000_000)
+
+        def body() -> Iterator[bytes]:
+            yield _head()
+            for _ in range(50):
+                yield b"\0" * 10_000
+
+        response = test_client.post("/v1/checks/upload", content=body(), headers=MULTIPART)
+        assert response.status_code == 413
+        assert "exceeds 100,000 bytes" in response.json()["detail"]
+
+
+class TestBadUploads:
+    """Uploads that are not a well-formed form with a `file` field get a 4xx JSON body that says why."""
+
+    def test_missing_file_field_is_422(self, client: TestClient, good_mp3: bytes) -> None:
+        """A form without `file` is refused, naming the missing field."""
+        response = client.post("/v1/checks/upload", files={"audio": ("hold.mp3", good_mp3, "audio/mpeg")})
+        assert response.status_code == 422
+        detail = response.json()["detail"]
+        assert detail[0]["loc"] == ["body", "file"]
+        assert detail[0]["type"] == "missing"
+
+    def test_not_multipart_is_415(self, client: TestClient, good_mp3: bytes) -> None:
+        """A raw body (not multipart/form-data) is refused with 415 and what to send instead."""
+        response = client.post("/v1/checks/upload", content=good_mp3, headers={"content-type": "audio/mpeg"})
+        assert response.status_code == 415
+        assert "multipart/form-data" in response.json()["detail"]
+
+    def test_garbage_multipart_is_422(self, client: TestClient) -> None:
+        """A body that does not start with the boundary is malformed: 422, not a 500."""
+        response = client.post("/v1/checks/upload", content=b"this is not a form", headers=MULTIPART)
+        assert response.status_code == 422
+        assert "malformed" in response.json()["detail"][0]["msg"]
+
+    def test_truncated_multipart_is_422(self, client: TestClient) -> None:
+        """A body that ends inside the file part (no closing boundary) is refused rather than judged."""
+        response = client.post("/v1/checks/upload", content=_head() + b"ID3\x04", headers=MULTIPART)
+        assert response.status_code == 422
+        assert "closing boundary" in response.json()["detail"][0]["msg"]
+
+    def test_empty_file_is_a_report(self, client: TestClient) -> None:
+        """An empty `file` is a well-formed question with a failing answer: 200, ok false."""
+        response = client.post("/v1/checks/upload", files={"file": ("hold.mp3", b"", "audio/mpeg")})
+        assert response.status_code == 200
+        assert response.json()["ok"] is False
