@@ -1,0 +1,243 @@
+"""The address guard: which IP addresses a fetch may connect to, and vetting a hostname's DNS answers.
+
+The denylist is written out here (the union of smokescreen, ssrf_filter and safeurl, as the design lists it)
+instead of asking ``ipaddress.is_global``/``is_private``, whose answers change between Python patch releases.
+IPv6 forms that carry an IPv4 address (mapped, IPv4-compatible, 6to4, Teredo, NAT64) are also judged by the
+IPv4 inside them, so the report can say "this is 169.254.169.254 in disguise".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import anyio.to_thread
+
+from mediacheck._report import Finding, Severity
+from mediacheck._urlpolicy import normalize_host
+from mediacheck.exceptions import UsageError
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# A resolver maps (host, port) to the IP address strings a connection may use, in preference order.
+# Tests inject stubs to play public DNS answers and rebinding; the default asks the system (getaddrinfo).
+Resolver = Callable[[str, int], Sequence[str]]
+
+# (network, why nobody outside may make us connect there). Order does not matter: the most specific match
+# names the reason.
+_DENIED: tuple[tuple[str, str], ...] = (
+    ("0.0.0.0/8", "'this network' (0.0.0.0/8)"),
+    ("10.0.0.0/8", "private (10.0.0.0/8)"),
+    ("100.64.0.0/10", "carrier-grade NAT (100.64.0.0/10)"),
+    ("127.0.0.0/8", "loopback (127.0.0.0/8)"),
+    ("169.254.0.0/16", "link-local, where cloud metadata services live (169.254.0.0/16)"),
+    ("172.16.0.0/12", "private (172.16.0.0/12)"),
+    ("192.0.0.0/24", "IETF protocol assignments (192.0.0.0/24)"),
+    ("192.0.2.0/24", "documentation (192.0.2.0/24)"),
+    ("192.88.99.0/24", "6to4 relay anycast (192.88.99.0/24)"),
+    ("192.168.0.0/16", "private (192.168.0.0/16)"),
+    ("198.18.0.0/15", "benchmarking (198.18.0.0/15)"),
+    ("198.51.100.0/24", "documentation (198.51.100.0/24)"),
+    ("203.0.113.0/24", "documentation (203.0.113.0/24)"),
+    ("224.0.0.0/4", "multicast (224.0.0.0/4)"),
+    ("240.0.0.0/4", "reserved (240.0.0.0/4)"),
+    ("255.255.255.255/32", "limited broadcast (255.255.255.255)"),
+    ("::/128", "the unspecified address (::)"),
+    ("::1/128", "loopback (::1)"),
+    ("::ffff:0:0/96", "IPv4-mapped (::ffff:0:0/96)"),
+    ("64:ff9b::/96", "NAT64 (64:ff9b::/96)"),
+    ("64:ff9b:1::/48", "local-use NAT64 (64:ff9b:1::/48)"),
+    ("100::/64", "discard-only (100::/64)"),
+    ("2001::/23", "IETF protocol assignments incl. Teredo (2001::/23)"),
+    ("2001:db8::/32", "documentation (2001:db8::/32)"),
+    ("2002::/16", "6to4 (2002::/16)"),
+    ("fc00::/7", "unique local, i.e. private (fc00::/7)"),
+    ("fe80::/10", "link-local (fe80::/10)"),
+    ("fec0::/10", "site-local (fec0::/10)"),
+    ("ff00::/8", "multicast (ff00::/8)"),
+)
+
+DENIED_NETWORKS: tuple[tuple[IPNetwork, str], ...] = tuple(
+    sorted(((ipaddress.ip_network(net), why) for net, why in _DENIED), key=lambda item: -item[0].prefixlen)
+)
+
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+
+
+def parse_networks(allow_networks: Iterable[str]) -> tuple[IPNetwork, ...]:
+    """Turn CIDR strings into networks; a string that is not one is the caller's mistake (UsageError)."""
+    if isinstance(allow_networks, str):
+        raise UsageError("allow_networks must be a list of CIDR strings, not one string")
+    networks: list[IPNetwork] = []
+    for cidr in allow_networks:
+        try:
+            networks.append(ipaddress.ip_network(str(cidr).strip(), strict=False))
+        except ValueError as exc:
+            raise UsageError(f"allow_networks: {cidr!r} is not a CIDR network ({exc})") from exc
+    return tuple(networks)
+
+
+def embedded_ipv4(address: IPAddress) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses an IPv6 address carries (mapped, IPv4-compatible, 6to4, Teredo, NAT64)."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return ()
+    found: list[ipaddress.IPv4Address] = []
+    if address.ipv4_mapped is not None:
+        found.append(address.ipv4_mapped)
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    if any(address in net for net in _NAT64) or (address in _IPV4_COMPATIBLE and int(address) > 1):
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return tuple(found)
+
+
+def denial_reason(address: IPAddress) -> str | None:
+    """Why the denylist forbids this address (None when it does not), ignoring any allow list."""
+    for inner in embedded_ipv4(address):
+        reason = _listed(inner)
+        if reason is not None:
+            return f"{address} carries the IPv4 address {inner}, which is {reason}"
+    reason = _listed(address)
+    return None if reason is None else f"{address} is {reason}"
+
+
+def _listed(address: IPAddress) -> str | None:
+    for network, why in DENIED_NETWORKS:
+        if address.version == network.version and address in network:
+            return why
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class AddressPolicy:
+    """The denylist plus the caller's exempt networks: decides whether one address may be connected to."""
+
+    allow: tuple[IPNetwork, ...] = ()
+
+    @classmethod
+    def from_cidrs(cls, allow_networks: Iterable[str] = ()) -> AddressPolicy:
+        """A policy exempting the given CIDR strings (tests, intranets) from the denylist."""
+        return cls(parse_networks(allow_networks))
+
+    def reason_to_refuse(self, address: IPAddress) -> str | None:
+        """Why a connection to ``address`` is refused, or None when it is allowed."""
+        if any(address.version == net.version and address in net for net in self.allow):
+            return None
+        return denial_reason(address)
+
+
+class BlockedAddressError(Exception):
+    """Raised inside the network backend when a host resolves to an address the guard refuses."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+class ResolutionError(Exception):
+    """Raised inside the network backend when a host name has no usable addresses."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Ask the system resolver (getaddrinfo) for the TCP addresses of ``host``, without duplicates."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    seen: dict[str, None] = {}
+    for _family, _type, _proto, _canon, sockaddr in infos:
+        seen.setdefault(str(sockaddr[0]), None)
+    return list(seen)
+
+
+def blocked_finding(host: str, reason: str) -> Finding:
+    """The access.blocked-address finding for a host whose address the guard refuses."""
+    shown = reason if reason.startswith(f"{host} ") else f"{host}: {reason}"
+    return Finding(
+        "access.blocked-address", Severity.ERROR,
+        f"Refused to connect: {shown}, not a public internet address.",
+        "Host the file where anyone on the internet can fetch it (a public web server, bucket or CDN).",
+    )
+
+
+def unresolvable_finding(host: str, detail: str) -> Finding:
+    """The access.unreachable finding for a host name DNS cannot resolve."""
+    return Finding(
+        "access.unreachable", Severity.ERROR,
+        f"The host name {host} cannot be resolved ({detail}).",
+        "Check the spelling of the host name, and that its DNS record is public.",
+    )
+
+
+def vet_addresses(host: str, answers: Sequence[str], policy: AddressPolicy) -> tuple[IPAddress, ...]:
+    """Parse and vet every answer for ``host``; raise if any is refused (one bad answer spoils them all)."""
+    if not answers:
+        raise ResolutionError(unresolvable_finding(host, "no addresses"))
+    addresses: list[IPAddress] = []
+    for answer in answers:
+        try:
+            address = ipaddress.ip_address(answer.split("%", 1)[0])
+        except ValueError:
+            raise ResolutionError(unresolvable_finding(host, f"the resolver answered {answer!r}")) from None
+        reason = policy.reason_to_refuse(address)
+        if reason is not None:
+            raise BlockedAddressError(blocked_finding(host, reason))
+        addresses.append(address)
+    return tuple(addresses)
+
+
+def literal_address(host: str) -> IPAddress | None:
+    """The IP address a host names directly (``[::1]`` or ``192.0.2.1``), or None for a host name."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def resolve_and_vet(host: str, port: int, policy: AddressPolicy, resolver: Resolver | None) -> tuple[IPAddress, ...]:
+    """Resolve ``host`` once and vet every answer; raise BlockedAddressError or ResolutionError."""
+    literal = literal_address(host)
+    if literal is not None:
+        return vet_addresses(host, [str(literal)], policy)
+    try:
+        answers = (resolver or system_resolver)(host, port)
+    except (OSError, UnicodeError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        raise ResolutionError(unresolvable_finding(host, detail)) from exc
+    return vet_addresses(host, list(answers), policy)
+
+
+def vet_host(host: str, *, allow_networks: Iterable[str] = (), resolver: Resolver | None = None,
+             port: int = 443) -> Finding | None:
+    """Resolve ``host`` once and vet every address, sending no request; None means every answer is public.
+
+    Returns the finding that refuses it otherwise: ``url.invalid`` for a malformed or odd-notation host
+    (``2130706433``, ``0x7f.1``), ``access.blocked-address`` when any answer is in the denylist (and not in
+    ``allow_networks``), ``access.unreachable`` when DNS has no answer. ``resolver(host, port)`` returns
+    IP strings; tests pass a stub instead of asking the system.
+    """
+    policy = AddressPolicy.from_cidrs(allow_networks)
+    ascii_host = normalize_host(host)
+    if isinstance(ascii_host, Finding):
+        return ascii_host
+    try:
+        resolve_and_vet(ascii_host, port, policy, resolver)
+    except (BlockedAddressError, ResolutionError) as exc:
+        return exc.finding
+    return None
+
+
+async def avet_host(host: str, *, allow_networks: Iterable[str] = (), resolver: Resolver | None = None,
+                    port: int = 443) -> Finding | None:
+    """The async twin of :func:`vet_host` (the resolver runs in a worker thread)."""
+    return await anyio.to_thread.run_sync(
+        lambda: vet_host(host, allow_networks=allow_networks, resolver=resolver, port=port),
+        abandon_on_cancel=True,
+    )

@@ -1,0 +1,209 @@
+"""httpcore network backends that connect only to vetted addresses, all within one total fetch deadline.
+
+``connect_tcp`` receives the URL's host name from httpcore, resolves it once, refuses the connection if *any*
+answer is denied, and connects to the vetted IP itself, so a DNS answer that changes between "check" and
+"connect" (rebinding) cannot steer us elsewhere. TLS still runs on the host name: httpcore passes it to
+``start_tls`` as the SNI name and the certificate is verified against it.
+
+The deadline lives in a context variable set for the duration of one fetch. Every blocking step (resolving,
+connecting, the TLS handshake, each read and write) gets at most the time left, because httpx's own timeouts
+are per operation: a server dripping one byte a second would never trip them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+import threading
+import time
+import typing
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
+
+import anyio
+import anyio.to_thread
+import httpcore
+
+from mediacheck._netguard import AddressPolicy, IPAddress, Resolver, literal_address, resolve_and_vet
+
+SocketOption = typing.Union[  # noqa: UP007 (mirrors httpcore's own alias)
+    tuple[int, int, int],
+    tuple[int, int, bytes | bytearray],
+    tuple[int, int, None, int],
+]
+
+_deadline: ContextVar[float | None] = ContextVar("mediacheck_fetch_deadline", default=None)
+
+
+class DeadlineExceeded(Exception):
+    """The fetch's total time budget ran out."""
+
+
+@contextlib.contextmanager
+def fetch_deadline(seconds: float) -> Iterator[None]:
+    """Give every network step inside this block a share of one total budget of ``seconds``."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def time_left(timeout: float | None = None) -> float | None:
+    """The smaller of ``timeout`` and the time left before the deadline; raise once it has passed."""
+    deadline = _deadline.get()
+    if deadline is None:
+        return timeout
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise DeadlineExceeded("the fetch deadline passed")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+def _resolve_within_budget(host: str, port: int, policy: AddressPolicy,
+                           resolver: Resolver | None) -> tuple[IPAddress, ...]:
+    if literal_address(host) is not None:
+        return resolve_and_vet(host, port, policy, resolver)
+    budget = time_left()
+    if budget is None:
+        return resolve_and_vet(host, port, policy, resolver)
+    # getaddrinfo cannot be interrupted, so it runs in a daemon thread we stop waiting for at the deadline.
+    box: list[tuple[IPAddress, ...] | BaseException] = []
+
+    def work() -> None:
+        try:
+            box.append(resolve_and_vet(host, port, policy, resolver))
+        except BaseException as exc:
+            box.append(exc)
+
+    worker = threading.Thread(target=work, name="mediacheck-resolve", daemon=True)
+    worker.start()
+    worker.join(budget)
+    if not box:
+        raise DeadlineExceeded(f"resolving {host} took too long")
+    result = box[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+class GuardedStream(httpcore.NetworkStream):
+    """A connected stream whose every operation is clamped to the fetch deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, time_left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, time_left(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return GuardedStream(self._inner.start_tls(ssl_context, server_hostname, time_left(timeout)))
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        return self._inner.get_extra_info(info)
+
+
+class GuardedBackend(httpcore.NetworkBackend):
+    """The sync backend: resolve once, vet every answer, connect to a vetted IP."""
+
+    def __init__(self, policy: AddressPolicy, resolver: Resolver | None = None,
+                 inner: httpcore.NetworkBackend | None = None) -> None:
+        self.policy = policy
+        self.resolver = resolver
+        self._inner = inner or httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[SocketOption] | None = None) -> httpcore.NetworkStream:
+        addresses = _resolve_within_budget(host, port, self.policy, self.resolver)
+        failure: Exception | None = None
+        for address in addresses:
+            try:
+                stream = self._inner.connect_tcp(str(address), port, time_left(timeout), local_address,
+                                                 socket_options)
+            except httpcore.ConnectError as exc:
+                failure = exc
+                continue
+            return GuardedStream(stream)
+        raise failure or httpcore.ConnectError(f"{host} has no address to connect to")
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[SocketOption] | None = None) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("unix sockets are never fetched from")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class AsyncGuardedStream(httpcore.AsyncNetworkStream):
+    """An async connected stream whose every operation is clamped to the fetch deadline."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+
+    # httpcore's AsyncNetworkStream interface dictates the ``timeout`` parameters (ASYNC109).
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        return await self._inner.read(max_bytes, time_left(timeout))
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        await self._inner.write(buffer, time_left(timeout))
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:  # noqa: ASYNC109
+        return AsyncGuardedStream(await self._inner.start_tls(ssl_context, server_hostname, time_left(timeout)))
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        return self._inner.get_extra_info(info)
+
+
+class AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
+    """The async backend: resolve once (in a worker thread), vet every answer, connect to a vetted IP."""
+
+    def __init__(self, policy: AddressPolicy, resolver: Resolver | None = None,
+                 inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self.policy = policy
+        self.resolver = resolver
+        self._inner = inner or httpcore.AnyIOBackend()
+
+    async def _resolve(self, host: str, port: int) -> tuple[IPAddress, ...]:
+        if literal_address(host) is not None:
+            return resolve_and_vet(host, port, self.policy, self.resolver)
+        budget = time_left()
+        try:
+            with anyio.fail_after(budget):
+                return await anyio.to_thread.run_sync(resolve_and_vet, host, port, self.policy, self.resolver,
+                                                      abandon_on_cancel=True)
+        except TimeoutError:
+            raise DeadlineExceeded(f"resolving {host} took too long") from None
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,  # noqa: ASYNC109
+                          local_address: str | None = None,
+                          socket_options: Iterable[SocketOption] | None = None) -> httpcore.AsyncNetworkStream:
+        addresses = await self._resolve(host, port)
+        failure: Exception | None = None
+        for address in addresses:
+            try:
+                stream = await self._inner.connect_tcp(str(address), port, time_left(timeout), local_address,
+                                                       socket_options)
+            except httpcore.ConnectError as exc:
+                failure = exc
+                continue
+            return AsyncGuardedStream(stream)
+        raise failure or httpcore.ConnectError(f"{host} has no address to connect to")
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,  # noqa: ASYNC109
+                                  socket_options: Iterable[SocketOption] | None = None,
+                                  ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are never fetched from")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
