@@ -17,13 +17,17 @@ import binascii
 import difflib
 import re
 import string
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
+import anyio
+
 from mediacheck._limits import DEFAULT_LIMITS, Limits
-from mediacheck._report import Report, Severity
+from mediacheck._netguard import Resolver, avet_host, parse_networks, vet_host
+from mediacheck._report import Finding, Report, Severity
+from mediacheck._urlpolicy import check_url_policy
 
 PINLESS = "pinless_dialin"
 PIN = "pin_dialin"
@@ -53,8 +57,8 @@ _E164 = re.compile(rf"\+[1-9][0-9]{{{E164_MIN_DIGITS - 1},{E164_MAX_DIGITS - 1}}
 HMAC_MIN_BYTES = 16
 _BASE64_ALPHABET = frozenset(string.ascii_letters + string.digits + "+/=")
 
-# A resolver maps a host name to the IP address strings it resolves to (tests inject a stub).
-Resolver = Callable[[str], Iterable[str]]
+WEBHOOK_HINT = ("Daily calls this URL from the internet: give an https:// URL on a public host name "
+                "(for local development, a public tunnel to your machine).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +118,7 @@ class _Plan:
 
     findings: list[DialinFinding] = field(default_factory=list)
     hold_music_url: str | None = None
-    webhook_host: str | None = None
+    webhook: tuple[str, int] | None = None  # (ASCII host, port) to resolve and vet, never to request
     check_hold_music: bool = True
 
     def add(self, path: str, code: str, severity: Severity, message: str, hint: str | None = None) -> None:
@@ -273,8 +277,13 @@ def _check_hmac(plan: _Plan, body: Mapping[str, Any]) -> None:
                      "guessed.", f"Use at least 32 random bytes (it must be at least {HMAC_MIN_BYTES}).")
 
 
-def _check_url_text(plan: _Plan, path: str, value: str, *, https_only: bool) -> SplitResult | None:
-    """The parsed URL when it is absolute http(s) without credentials; otherwise record why not."""
+def _check_webhook_text(plan: _Plan, path: str, value: str) -> SplitResult | None:
+    """The parsed URL when it is absolute https without credentials; otherwise record why not.
+
+    The project's URL policy (``_urlpolicy``) judges the same things for hold music, but words them for an
+    MP3 file; a webhook gets its own messages, then the policy's subtler checks (odd IP notations, parser
+    differentials) run on what passes here.
+    """
     try:
         parts = urlsplit(value.strip())
         parts.port  # noqa: B018 -- raises ValueError for a port that is not a number in range
@@ -290,16 +299,13 @@ def _check_url_text(plan: _Plan, path: str, value: str, *, https_only: bool) -> 
         return None
     usable = True
     scheme = parts.scheme.lower()
-    allowed = ("https",) if https_only else ("http", "https")
-    if scheme not in allowed:
-        plan.error(path, "url.scheme", f"`{path}` uses {scheme}://, but it must be {' or '.join(allowed)}.",
-                   "Serve it over https:// (the request carries call data and a signature)."
-                   if https_only else "Host the file on an http(s) server.")
+    if scheme != "https":
+        plan.error(path, "url.scheme", f"`{path}` uses {scheme}://, but it must be https.",
+                   "Serve it over https:// (the request carries call data and a signature).")
         usable = False
     if parts.username is not None or parts.password is not None:
         plan.error(path, "url.credentials", f"`{path}` carries a user name or password in the URL.",
-                   "Remove the credentials from the URL; authenticate the webhook with the `hmac` signature."
-                   if https_only else "Remove the credentials; the file must be publicly accessible.")
+                   "Remove the credentials from the URL; authenticate the webhook with the `hmac` signature.")
         usable = False
     return parts if usable else None
 
@@ -308,9 +314,13 @@ def _check_room_creation_api(plan: _Plan, body: Mapping[str, Any]) -> None:
     value = _string_field(plan, body, "room_creation_api")
     if value is None:
         return
-    parts = _check_url_text(plan, "room_creation_api", value, https_only=True)
-    if parts is not None and parts.hostname:
-        plan.webhook_host = parts.hostname
+    if _check_webhook_text(plan, "room_creation_api", value) is None:
+        return
+    policy = check_url_policy(value.strip())
+    if isinstance(policy, Finding):
+        plan.error("room_creation_api", policy.code, policy.message, WEBHOOK_HINT)
+    else:
+        plan.webhook = (policy.host, policy.port)
 
 
 def _check_hold_music_url(plan: _Plan, body: Mapping[str, Any]) -> None:
@@ -320,7 +330,9 @@ def _check_hold_music_url(plan: _Plan, body: Mapping[str, Any]) -> None:
     if plan.check_hold_music:
         plan.hold_music_url = value
     else:
-        _check_url_text(plan, "hold_music_url", value, https_only=False)
+        policy = check_url_policy(value)
+        if isinstance(policy, Finding):
+            plan.add("hold_music_url", policy.code, policy.severity, policy.message, policy.hint)
         plan.add("hold_music_url", "hold_music.not-checked", Severity.INFO,
                  "The hold music was not fetched (hold-music checking is off); only the URL's form was checked.")
 
@@ -372,8 +384,27 @@ def _plan(body: object, *, check_hold_music: bool) -> _Plan:
     return plan
 
 
-def _report(plan: _Plan, hold_music: Report | None) -> DialinReport:
+def _webhook_findings(plan: _Plan, refusal: Finding | None) -> list[DialinFinding]:
+    """The vetting verdict on the webhook's host, worded for a webhook (an unresolvable host only warns)."""
+    if refusal is None or plan.webhook is None:
+        return []
+    host = plan.webhook[0]
+    path = "room_creation_api"
+    if refusal.code == "access.unreachable":
+        # The pre-flight may run where DNS differs from the internet's (CI, a VPN): not proof the name is wrong.
+        return [DialinFinding(path, refusal.code, Severity.WARNING,
+                              f"The host {host} of `room_creation_api` does not resolve from here.",
+                              "Check the spelling, and that the name has a public DNS record Daily can resolve.")]
+    if refusal.code == "access.blocked-address":
+        detail = refusal.message.removeprefix("Refused to connect: ").removesuffix(".")
+        return [DialinFinding(path, refusal.code, Severity.ERROR,
+                              f"`room_creation_api` is not on a public address: {detail}.", WEBHOOK_HINT)]
+    return [DialinFinding(path, refusal.code, refusal.severity, refusal.message, WEBHOOK_HINT)]
+
+
+def _report(plan: _Plan, webhook_refusal: Finding | None, hold_music: Report | None) -> DialinReport:
     findings = list(plan.findings)
+    findings.extend(_webhook_findings(plan, webhook_refusal))
     if hold_music is not None:
         findings.extend(DialinFinding("hold_music_url", f.code, f.severity, f.message, f.hint)
                         for f in hold_music.findings)
@@ -386,27 +417,51 @@ def lint_dialin_config(body: Mapping[str, Any], *, limits: Limits = DEFAULT_LIMI
     """Check a whole ``POST /domain-dialin-config`` body; the hold music is fetched, the webhook only resolved.
 
     ``allow_networks`` (CIDR strings) are exempt from the private-address guard, for the webhook's host and
-    the hold music alike; ``resolver`` replaces DNS for vetting the webhook's host (tests, split-horizon DNS).
+    the hold music alike; ``resolver(host, port)`` replaces DNS when vetting the webhook's host (tests,
+    split-horizon DNS). A failing config is a report with ``ok`` false; only misuse (a malformed
+    ``allow_networks``) raises :class:`mediacheck.UsageError`.
     """
     allow = tuple(allow_networks)
+    parse_networks(allow)  # misuse raises UsageError before any work
     plan = _plan(body, check_hold_music=check_hold_music)
+    refusal = None
+    if plan.webhook is not None:
+        host, port = plan.webhook
+        refusal = vet_host(host, allow_networks=allow, resolver=resolver, port=port)
     hold_music = None
     if plan.hold_music_url is not None:
         from mediacheck._fetch import check_url
 
         hold_music = check_url(plan.hold_music_url, limits=limits, allow_networks=allow)
-    return _report(plan, hold_music)
+    return _report(plan, refusal, hold_music)
 
 
 async def alint_dialin_config(body: Mapping[str, Any], *, limits: Limits = DEFAULT_LIMITS,
                               allow_networks: Iterable[str] = (), check_hold_music: bool = True,
                               resolver: Resolver | None = None) -> DialinReport:
-    """Check a whole dial-in config body like :func:`lint_dialin_config`, without blocking the event loop."""
+    """Check a whole dial-in config body like :func:`lint_dialin_config`, without blocking the event loop.
+
+    The webhook's host is vetted while the hold music is fetched.
+    """
     allow = tuple(allow_networks)
+    parse_networks(allow)  # misuse raises UsageError here, not wrapped in the task group's ExceptionGroup
     plan = _plan(body, check_hold_music=check_hold_music)
-    hold_music = None
-    if plan.hold_music_url is not None:
+    refusal: Finding | None = None
+    hold_music: Report | None = None
+
+    async def vet_webhook(host: str, port: int) -> None:
+        nonlocal refusal
+        refusal = await avet_host(host, allow_networks=allow, resolver=resolver, port=port)
+
+    async def check_hold_music_url(url: str) -> None:
+        nonlocal hold_music
         from mediacheck._fetch import acheck_url
 
-        hold_music = await acheck_url(plan.hold_music_url, limits=limits, allow_networks=allow)
-    return _report(plan, hold_music)
+        hold_music = await acheck_url(url, limits=limits, allow_networks=allow)
+
+    async with anyio.create_task_group() as tasks:
+        if plan.webhook is not None:
+            tasks.start_soon(vet_webhook, *plan.webhook)
+        if plan.hold_music_url is not None:
+            tasks.start_soon(check_hold_music_url, plan.hold_music_url)
+    return _report(plan, refusal, hold_music)

@@ -195,7 +195,7 @@ class TestKinds:
     def test_pinless_fields_on_a_pin_config(self, name: str, value: str) -> None:
         """A pinless-only field on a pin config is an error on that field, and nothing is resolved or fetched."""
         report = lint_dialin_config({**PIN_BODY, name: value},
-                                    resolver=lambda host: pytest.fail(f"resolved {host}"))
+                                    resolver=lambda host, port: pytest.fail(f"resolved {host}"))
         finding = only(report, name)
         assert not report.ok
         assert finding.code == "field.wrong-kind"
