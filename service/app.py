@@ -6,6 +6,7 @@ tests and embedders call :func:`create_app` with their own :class:`~service.sett
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
 from mediacheck import MediacheckError, UsageError, __version__
+from mediacheck._netguard import Resolver
 from service.middleware import BodySizeLimitMiddleware
 from service.resources import open_resources
 from service.routes import checks, dialin, health
@@ -26,13 +28,18 @@ A failing verdict is a 200 with `ok: false` and findings that say why and how to
 """
 
 
-def create_app(settings: Settings | None = None, *, resolver: Any = None) -> FastAPI:
-    """Build the service; ``settings`` default to the environment, ``resolver`` replaces DNS (tests)."""
+def create_app(settings: Settings | None = None, *, resolver: Resolver | None = None,
+               verify: ssl.SSLContext | None = None) -> FastAPI:
+    """Build the service from ``settings`` (default: the environment).
+
+    ``resolver(host, port)`` replaces the system DNS lookup and ``verify`` the CA bundle of the guarded
+    fetcher: tests play public DNS answers and trust their own TLS certificates with them.
+    """
     settings = settings if settings is not None else Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        async with open_resources(settings, resolver=resolver) as resources:
+        async with open_resources(settings, resolver=resolver, verify=verify) as resources:
             yield {"resources": resources}
 
     app = FastAPI(title="mediacheck", version=__version__, description=DESCRIPTION, lifespan=lifespan)

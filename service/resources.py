@@ -1,43 +1,48 @@
-"""The resources every request shares, built once per app in the lifespan: limits, check slots, the URL checker."""
+"""The resources every request shares, built once per app in the lifespan: limits, check slots, the fetcher.
+
+One :class:`mediacheck._fetch.SafeFetcher` per app keeps one guarded connection pool for all checks, so
+repeated checks of the same host reuse connections instead of paying a handshake each time.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import ssl
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import anyio
 
 from mediacheck import Limits, Report
+from mediacheck._fetch import SafeFetcher
+from mediacheck._netguard import Resolver
 from service.settings import Settings
-
-UrlChecker = Callable[[str, Limits], Awaitable[Report]]
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceResources:
-    """Shared by all requests of one app: its settings, default limits, check slots and URL checker."""
+    """Shared by all requests of one app: its settings, default limits, check slots and guarded fetcher."""
 
     settings: Settings
     limits: Limits
     slots: anyio.Semaphore
-    check_url: UrlChecker
+    fetcher: SafeFetcher
+
+    async def check_url(self, url: str, limits: Limits) -> Report:
+        """Fetch ``url`` through the guard and check it (a refused or failed fetch is a failing Report)."""
+        return await self.fetcher.acheck(url, limits=limits)
 
 
 @asynccontextmanager
-async def open_resources(settings: Settings, *, resolver: Any = None) -> AsyncIterator[ServiceResources]:
-    """Build the shared resources and close them when the app stops."""
-    from mediacheck import acheck_url
-
-    allow_networks = tuple(settings.allow_networks)
-
-    async def check_url(url: str, limits: Limits) -> Report:
-        return await acheck_url(url, limits=limits, allow_networks=allow_networks)
-
-    yield ServiceResources(
-        settings=settings,
-        limits=settings.default_limits(),
-        slots=anyio.Semaphore(settings.max_concurrency),
-        check_url=check_url,
-    )
+async def open_resources(settings: Settings, *, resolver: Resolver | None = None,
+                         verify: ssl.SSLContext | None = None) -> AsyncIterator[ServiceResources]:
+    """Build the shared resources and close the fetcher's pool when the app stops."""
+    limits = settings.default_limits()
+    async with SafeFetcher(limits=limits, allow_networks=settings.allow_networks, resolver=resolver,
+                           verify=verify) as fetcher:
+        yield ServiceResources(
+            settings=settings,
+            limits=limits,
+            slots=anyio.Semaphore(settings.max_concurrency),
+            fetcher=fetcher,
+        )

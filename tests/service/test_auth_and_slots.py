@@ -1,0 +1,111 @@
+"""API keys guard /v1/*, and a bounded number of checks run at once (the rest get 503 with Retry-After)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.service.test_upload import BOUNDARY, MULTIPART, _head
+
+
+def _upload(test_client: TestClient, mp3: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+    return test_client.post("/v1/checks/upload", files={"file": ("hold.mp3", mp3, "audio/mpeg")}, headers=headers)
+
+
+class TestApiKeys:
+    """With MEDIACHECK_API_KEYS set, /v1/* needs `Authorization: Bearer <key>`; without, it is open."""
+
+    def test_no_keys_configured_means_open(self, client: TestClient, good_mp3: bytes) -> None:
+        """Without configured keys a request without Authorization is served."""
+        assert _upload(client, good_mp3).status_code == 200
+
+    def test_missing_key_is_401_json(self, client_for: Callable[..., TestClient], good_mp3: bytes) -> None:
+        """No Authorization header: 401 with a JSON body saying what to send, and WWW-Authenticate: Bearer."""
+        response = _upload(client_for(api_keys=("k-one", "k-two")), good_mp3)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert "Authorization: Bearer" in response.json()["detail"]
+
+    @pytest.mark.parametrize("header", ["Bearer k-three", "Bearer k-on", "Bearer k-one2", "Basic k-one", "k-one"])
+    def test_wrong_key_is_401(self, client_for: Callable[..., TestClient], good_mp3: bytes, header: str) -> None:
+        """A wrong key, a prefix or extension of a right one, or another scheme is refused."""
+        response = _upload(client_for(api_keys=("k-one", "k-two")), good_mp3, {"Authorization": header})
+        assert response.status_code == 401
+        assert response.json()["detail"]
+
+    @pytest.mark.parametrize("key", ["k-one", "k-two"])
+    def test_any_configured_key_is_accepted(self, client_for: Callable[..., TestClient], good_mp3: bytes,
+                                            key: str) -> None:
+        """Each of the configured keys lets the request through."""
+        response = _upload(client_for(api_keys=("k-one", "k-two")), good_mp3, {"Authorization": f"Bearer {key}"})
+        assert response.status_code == 200
+        assert response.json()["ok"] is True
+
+    def test_url_checks_need_the_key_too(self, client_for: Callable[..., TestClient]) -> None:
+        """POST /v1/checks is guarded like the upload."""
+        response = client_for(api_keys=("k-one",)).post("/v1/checks", json={"url": "https://example.com/a.mp3"})
+        assert response.status_code == 401
+
+    def test_healthz_needs_no_key(self, client_for: Callable[..., TestClient]) -> None:
+        """Load balancers probe /healthz without credentials."""
+        response = client_for(api_keys=("k-one",)).get("/healthz")
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok"}
+
+
+class TestCheckSlots:
+    """Beyond MEDIACHECK_MAX_CONCURRENCY checks in flight the service answers 503 with Retry-After."""
+
+    def test_busy_service_answers_503_then_recovers(self, live_for: Callable[..., str], good_mp3: bytes) -> None:
+        """While one slow upload holds the only slot, another check gets 503 + Retry-After; afterwards it passes."""
+        base = live_for(max_concurrency=1, retry_after_s=7)
+        release = threading.Event()
+        outcome: dict[str, httpx.Response] = {}
+
+        def slow_body() -> Iterator[bytes]:
+            yield _head() + good_mp3[:1000]
+            release.wait(20)
+            yield good_mp3[1000:] + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+        def hold_slot() -> None:
+            outcome["slow"] = httpx.post(f"{base}/v1/checks/upload", content=slow_body(), headers=MULTIPART,
+                                         timeout=30)
+
+        holder = threading.Thread(target=hold_slot)
+        holder.start()
+        try:
+            busy = None
+            files = {"file": ("hold.mp3", good_mp3, "audio/mpeg")}
+            deadline = time.monotonic() + 10
+            while busy is None and time.monotonic() < deadline:
+                response = httpx.post(f"{base}/v1/checks/upload", files=files, timeout=30)
+                if response.status_code == 503:
+                    busy = response
+                else:
+                    time.sleep(0.02)  # the slow upload has not reached the app yet
+            assert busy is not None, "the second check never met a busy service"
+            assert busy.headers["retry-after"] == "7"
+            assert "slots are busy" in busy.json()["detail"]
+        finally:
+            release.set()
+            holder.join(timeout=30)
+        assert outcome["slow"].status_code == 200
+        assert outcome["slow"].json()["ok"] is True
+        after = httpx.post(f"{base}/v1/checks/upload", files={"file": ("hold.mp3", good_mp3, "audio/mpeg")},
+                           timeout=30)
+        assert after.status_code == 200
+
+    def test_refused_and_failed_requests_release_their_slot(self, client_for: Callable[..., TestClient],
+                                                             good_mp3: bytes) -> None:
+        """With one slot, a run of 4xx answers does not leak it: the next good check still runs."""
+        test_client = client_for(max_concurrency=1)
+        for _ in range(3):
+            assert test_client.post("/v1/checks/upload", content=b"junk", headers=MULTIPART).status_code == 422
+            assert test_client.post("/v1/checks/upload", content=b"x",
+                                    headers={"content-type": "text/plain"}).status_code == 415
+        assert _upload(test_client, good_mp3).status_code == 200
