@@ -192,22 +192,53 @@ def _check_path(target: str, limits: Limits, deep: bool) -> Report:
         return _internal_error(target, exc)
 
 
+def _check_local(target: str | Report, limits: Limits, deep: bool) -> tuple[Report, float]:
+    started = time.perf_counter()
+    report = target if isinstance(target, Report) else _check_path(target, limits, deep)
+    return report, time.perf_counter() - started
+
+
 def check_targets(targets: Sequence[str | Report], *, limits: Limits, allow_networks: Sequence[str],
                   deep: bool, concurrency: int, progress: Progress) -> list[tuple[Report, float]]:
-    """Check every target, keeping the given order; each result comes with the seconds its check took."""
-    if any(isinstance(t, str) and is_url(t) for t in targets):
-        import asyncio
+    """Check every target, keeping the given order; each result comes with the seconds its check took.
 
-        return asyncio.run(_check_concurrently(targets, limits=limits, allow_networks=allow_networks, deep=deep,
-                                               concurrency=concurrency, progress=progress))
-    # Files only: the scan is CPU-bound pure Python, so threads would only add overhead under the GIL.
-    results: list[tuple[Report, float]] = []
-    for target in targets:
-        started = time.perf_counter()
-        report = target if isinstance(target, Report) else _check_path(target, limits, deep)
-        results.append((report, time.perf_counter() - started))
-        progress.advance()
-    return results
+    Local files are checked one after another in this thread: the scan is CPU-bound pure Python, so worker
+    threads would buy nothing under the GIL, and a thread stuck reading a FIFO would make Ctrl-C hang.
+    """
+    if not any(isinstance(t, str) and is_url(t) for t in targets):
+        results = []
+        for target in targets:
+            results.append(_check_local(target, limits, deep))
+            progress.advance()
+        return results
+
+    import asyncio
+    import signal
+    import threading
+
+    # asyncio.run's own SIGINT handler only cancels the main task, which cannot interrupt a file read running
+    # inside the loop; a handler that raises KeyboardInterrupt at once can (asyncio then cancels the fetches).
+    restore = None
+    if threading.current_thread() is threading.main_thread():
+        restore = signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
+    try:
+        with asyncio.Runner() as runner:
+            runner.get_loop().set_exception_handler(_ignore_interrupted_tasks)
+            return runner.run(_check_concurrently(targets, limits=limits, allow_networks=allow_networks, deep=deep,
+                                                  concurrency=concurrency, progress=progress))
+    finally:
+        if restore is not None:
+            signal.signal(signal.SIGINT, restore)
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _ignore_interrupted_tasks(loop: Any, context: dict[str, Any]) -> None:
+    # The task Ctrl-C interrupted keeps its KeyboardInterrupt unread; asyncio would print it as a traceback.
+    if not isinstance(context.get("exception"), KeyboardInterrupt):
+        loop.default_exception_handler(context)
 
 
 async def _check_concurrently(targets: Sequence[str | Report], *, limits: Limits, allow_networks: Sequence[str],
@@ -219,27 +250,31 @@ async def _check_concurrently(targets: Sequence[str | Report], *, limits: Limits
     semaphore = asyncio.Semaphore(concurrency)
     results: list[tuple[Report, float]] = [(Report(target=""), 0.0)] * len(targets)
 
-    async def check_one(index: int, target: str | Report) -> None:
+    async def check_url(index: int, url: str) -> None:
         async with semaphore:
             started = time.perf_counter()
-            if isinstance(target, Report):
-                report = target
-            elif is_url(target):
-                try:
-                    report = await acheck_url(target, limits=limits, allow_networks=allow_networks, deep=deep)
-                except MediacheckError:
-                    raise
-                except Exception as exc:  # a bug must cost one result, not the whole CI run
-                    report = _internal_error(target, exc)
-            else:
-                report = await asyncio.to_thread(_check_path, target, limits, deep)
+            try:
+                report = await acheck_url(url, limits=limits, allow_networks=allow_networks, deep=deep)
+            except MediacheckError:
+                raise
+            except Exception as exc:  # a bug must cost one result, not the whole CI run
+                report = _internal_error(url, exc)
             results[index] = (report, time.perf_counter() - started)
         progress.advance()
 
+    async def check_locals(indexed: list[tuple[int, str | Report]]) -> None:
+        for index, target in indexed:
+            results[index] = _check_local(target, limits, deep)
+            progress.advance()
+            await asyncio.sleep(0)  # let the fetches move between files
+
+    local = [(i, t) for i, t in enumerate(targets) if isinstance(t, Report) or not is_url(t)]
     try:
         async with asyncio.TaskGroup() as group:
             for index, target in enumerate(targets):
-                group.create_task(check_one(index, target))
+                if isinstance(target, str) and is_url(target):
+                    group.create_task(check_url(index, target))
+            group.create_task(check_locals(local))
     except BaseExceptionGroup as failure:
         raise failure.exceptions[0] from None
     return results

@@ -80,7 +80,8 @@ def _paint(text: str, style: str, colour: bool) -> str:
 
 
 def _seconds(value: float) -> str:
-    return f"{value:.3f}".rstrip("0").rstrip(".") + " s"
+    # Three decimals: two would print a passing 59.995 s as "60.00 s".
+    return f"{value:.3f} s"
 
 
 def describe_media(media: MediaInfo | None) -> str:

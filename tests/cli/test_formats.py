@@ -170,11 +170,11 @@ class TestText:
         """A PASS/FAIL line per target with the format and size, each finding with its hint, then a summary."""
         result = run_cli("check", *mixed_targets)
         lines = result.out.splitlines()
-        assert lines[0].startswith(f"PASS {mixed_targets[0]}  mp3")
-        assert "bytes" in lines[0]
-        assert lines[1].startswith(f"FAIL {mixed_targets[1]}")
-        assert re.match(r"^ +error +format\.not-mp3: \S", lines[2])
-        assert re.match(r"^ +hint: \S", lines[3])
+        facts = r"mp3 · 2\.000 s · [\d,]+ bytes · MPEG-1 Layer III, 64 kbps CBR, 44\.1 kHz, stereo$"
+        assert re.match(rf"^PASS {re.escape(mixed_targets[0])}  {facts}", lines[0])
+        failing = lines.index(f"FAIL {mixed_targets[1]}  unknown · 27 bytes")
+        assert re.match(r"^ +error +format\.not-mp3: \S", lines[failing + 1])
+        assert re.match(r"^ +hint: \S", lines[failing + 2])
         assert lines[-1] == "3 checked: 1 passed, 2 failed"
         assert "\x1b[" not in result.out
 
