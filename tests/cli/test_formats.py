@@ -170,7 +170,7 @@ class TestText:
         """A PASS/FAIL line per target with the format and size, each finding with its hint, then a summary."""
         result = run_cli("check", *mixed_targets)
         lines = result.out.splitlines()
-        facts = r"mp3 · 2\.000 s · [\d,]+ bytes · MPEG-1 Layer III, 64 kbps CBR, 44\.1 kHz, stereo$"
+        facts = r"mp3 · 2\.000 s · [\d,]+ bytes · MPEG-1 Layer III, 64 kbps CBR, 44\.1 kHz, mono$"
         assert re.match(rf"^PASS {re.escape(mixed_targets[0])}  {facts}", lines[0])
         failing = lines.index(f"FAIL {mixed_targets[1]}  unknown · 27 bytes")
         assert re.match(r"^ +error +format\.not-mp3: \S", lines[failing + 1])
