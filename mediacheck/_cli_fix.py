@@ -1,10 +1,138 @@
-"""The `mediacheck fix` sub-command (PLACEHOLDER: registers nothing until its issue lands)."""
+"""The `mediacheck fix` sub-command: make compliant hold music from any audio file or URL, then check it.
+
+It only consumes the library (:func:`mediacheck.fix_file`, imported when the command runs) and prints the
+check of the output with the same renderer as `mediacheck check`. Exit 0 only when the output passes.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import math
+import os
+import sys
+import time
 from typing import Any
+
+from mediacheck._cli_check import ALLOW_NETWORKS_ENV, _network, _positive_int, _positive_seconds
+from mediacheck._cli_output import Outcome, render
+from mediacheck._limits import DEFAULT_LIMITS
+from mediacheck.exceptions import AudioToolsMissingError, FixError, UsageError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+# Mirrors mediacheck._fix, which is imported only when the command runs (it is cheap, but keep start-up lean).
+_SAMPLE_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+
+DESCRIPTION = """\
+Make hold music that passes `mediacheck check` with a margin from INPUT (any file ffmpeg reads: WAV, M4A,
+FLAC, Ogg, MP3..., or an http(s) URL, fetched safely): strip leading silence, cut to the target duration with
+a fade-out so the loop does not click, downmix to mono, resample, encode an MP3 at a bitrate that fits the
+size limit, without tags or cover art. The output is written beside OUTPUT under a temporary name, checked,
+and moved into place only if it passes; the input is never touched. Prints the check of the output; exits 0
+when it passes, 1 when INPUT is not audio or cannot be fixed, 2 on a usage error."""
+
+EPILOG = """\
+examples:
+  mediacheck fix designer-track.wav -o hold.mp3            59 s, 22,050 Hz mono, 64 kbps
+  mediacheck fix phone-recording.m4a -o hold.mp3 --normalize
+  mediacheck fix https://example.com/song.flac -o hold.mp3 --target-seconds 45
+  mediacheck fix long.mp3 -o hold.mp3 --max-seconds 30 --max-bytes 1000000 --force"""
+
+
+def _fade_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0 for none), got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0 for none), got {text!r}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    """Add this sub-command to the parser."""
+    """Add `fix` to the parser."""
+    parser = subparsers.add_parser(
+        "fix", help="turn any audio file or URL into hold music that passes the check",
+        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("input", metavar="INPUT", help="an audio file ffmpeg can read, or an http(s) URL")
+    parser.add_argument("-o", "--output", required=True, metavar="OUTPUT.mp3",
+                        help="where to write the MP3 (must not be INPUT)")
+    parser.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
+    parser.add_argument("--max-bytes", type=_positive_int, metavar="N",
+                        help=f"size limit the output must stay under (default {DEFAULT_LIMITS.size_limit_bytes})")
+    parser.add_argument("--max-seconds", type=_positive_seconds, metavar="S",
+                        help=f"duration limit the output must stay under (default "
+                             f"{DEFAULT_LIMITS.duration_limit_s:g})")
+    parser.add_argument("--target-seconds", type=_positive_seconds, metavar="S",
+                        help="cut the output at S seconds (default: one second under --max-seconds, i.e. 59)")
+    parser.add_argument("--fade-seconds", type=_fade_seconds, default=1.5, metavar="S",
+                        help="fade-out before the cut, 0 for none (default 1.5)")
+    parser.add_argument("--sample-rate", type=int, choices=_SAMPLE_RATES, default=22050, metavar="HZ",
+                        help="output sample rate, one of the MP3 rates (default 22050)")
+    parser.add_argument("--channels", type=int, choices=(1, 2), default=1,
+                        help="1 = downmix to mono (default; phone lines are mono), 2 = keep stereo")
+    parser.add_argument("--bitrate", type=_positive_int, default=64, metavar="KBPS",
+                        help="constant bitrate; lowered to the nearest valid MP3 rate that fits --max-bytes "
+                             "(default 64)")
+    parser.add_argument("--keep-leading-silence", action="store_true",
+                        help="do not strip silence (under -50 dBFS) from the start")
+    parser.add_argument("--normalize", action="store_true",
+                        help="normalise loudness to -18 LUFS with a -2 dBTP ceiling (EBU R128 loudnorm)")
+    parser.add_argument("--timeout", type=_positive_seconds, metavar="S",
+                        help=f"total time allowed to download a URL INPUT (default {DEFAULT_LIMITS.timeout_s:g})")
+    parser.add_argument("--allow-network", action="append", type=_network, default=[], metavar="CIDR",
+                        help=f"let a URL INPUT come from this private network (repeatable; also "
+                             f"${ALLOW_NETWORKS_ENV}), e.g. 127.0.0.0/8")
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="how to print the check of the output: text (default) or json")
+    parser.set_defaults(handler=run, command_parser=parser)
+
+
+def _use_colour(stream: Any) -> bool:
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run `mediacheck fix` and return the exit code."""
+    from mediacheck._fix import fix_file
+
+    limits = dataclasses.replace(
+        DEFAULT_LIMITS,
+        **{field: value for field, value in (("size_limit_bytes", args.max_bytes),
+                                             ("duration_limit_s", args.max_seconds),
+                                             ("timeout_s", args.timeout)) if value is not None},
+    )
+    networks = list(args.allow_network)
+    for text in filter(None, (part.strip() for part in os.environ.get(ALLOW_NETWORKS_ENV, "").split(","))):
+        try:
+            networks.append(_network(text))
+        except argparse.ArgumentTypeError as exc:
+            args.command_parser.error(f"${ALLOW_NETWORKS_ENV}: {exc}")
+    started = time.perf_counter()
+    try:
+        report = fix_file(
+            args.input, args.output, limits=limits, target_seconds=args.target_seconds,
+            sample_rate=args.sample_rate, channels=args.channels, bitrate_kbps=args.bitrate,
+            fade_seconds=args.fade_seconds, strip_silence=not args.keep_leading_silence,
+            normalize=args.normalize, overwrite=args.force, allow_networks=networks,
+        )
+    except FixError as exc:
+        print(f"mediacheck fix: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except UsageError as exc:
+        print(f"mediacheck fix: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except AudioToolsMissingError as exc:
+        print(f"mediacheck fix: error: fix needs ffmpeg: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    outcome = Outcome(report, time.perf_counter() - started, failed=not report.ok)
+    sys.stdout.write(render(args.format, [outcome], limits, colour=_use_colour(sys.stdout)))
+    sys.stdout.flush()
+    return EXIT_OK if report.ok else EXIT_FAILED

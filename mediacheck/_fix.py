@@ -1,13 +1,248 @@
-"""Turn any audio into compliant hold music (PLACEHOLDER until the audio issue)."""
+"""Turn any audio ffmpeg can read into hold music that passes the check with a margin, in one ffmpeg pass.
+
+ffmpeg does all of it in a single filter graph: strip leading silence, optionally normalise loudness, fade
+out before the cut, stop at the target duration, downmix, resample and encode to a constant bitrate chosen to
+fit the size limit, with no tags and no cover art. It stops reading the input once the output is long
+enough, so a 10-minute WAV costs what its first minute costs. pydub is not used here: it would decode the
+whole input into memory first. The result is written to a temporary file beside the destination, checked
+with ``check_file``, and only then moved into place, so a failure never leaves a half-written output.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
-from mediacheck._report import Report
-from mediacheck.exceptions import AudioToolsMissingError
+from mediacheck._check import check_file
+from mediacheck._deep import SILENCE_THRESHOLD_DBFS, TELEPHONY_TARGET_LUFS
+from mediacheck._ffmpeg import find_ffmpeg
+from mediacheck._limits import DEFAULT_LIMITS, Limits
+from mediacheck._report import Report, Severity
+from mediacheck.exceptions import FixError, UsageError
+
+# One second under the 60 s limit: the encoder's padding adds up to a frame (26 ms at 22,050 Hz) to the
+# stream duration, and a player's rounding should never be what decides acceptance.
+DEFAULT_TARGET_SECONDS = 59.0
+# Leave at least this much between the target and the duration limit for encoder delay and padding.
+MIN_DURATION_MARGIN_S = 0.25
+# 22,050 Hz mono: an MPEG-2 Layer III rate every MP3 decoder plays, with 11 kHz of audio bandwidth, more
+# than wideband telephony (G.722) carries, at half the bytes of 44.1 kHz. Phone lines carry 8 kHz mono.
+DEFAULT_SAMPLE_RATE = 22050
+DEFAULT_CHANNELS = 1
+# 64 kbps CBR at 22,050 Hz mono is transparent for a phone line and ~470 KB for 59 s.
+DEFAULT_BITRATE_KBPS = 64
+# Long enough that the loop's restart does not click, short enough to keep the music.
+DEFAULT_FADE_SECONDS = 1.5
+# EBU R128's loudness range and a -2 dBTP ceiling: headroom for the phone codec's own conversion.
+LOUDNORM_LRA = 11.0
+LOUDNORM_TRUE_PEAK_DB = -2.0
+# Aim at this share of the size limit, minus room for the Xing/LAME frame and a last frame.
+SIZE_BUDGET_SHARE = 0.95
+SIZE_OVERHEAD_BYTES = 8192
+# A URL source may be bigger than the 10 MB hold-music limit (fix exists to shrink files), but not unbounded.
+DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
+
+# Layer III bitrates by MPEG version (ISO 11172-3 and 13818-3), and the sample rates of each version.
+MPEG1_RATES = (32000, 44100, 48000)
+MPEG2_RATES = (16000, 22050, 24000, 8000, 11025, 12000)
+SAMPLE_RATES = tuple(sorted(MPEG1_RATES + MPEG2_RATES))
+_MPEG1_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
+_MPEG2_BITRATES = (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
+# Formats the core sniffer names that carry no audio for ffmpeg to find.
+NOT_AUDIO_FORMATS = frozenset({"empty", "gzip", "html", "image", "json", "pdf", "xml", "zip"})
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+_ERROR_LINE = re.compile(r"^(?:\[[^\]]*\]\s*)*(.*)$")
 
 
-def fix_file(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> Report:
-    """Write a compliant MP3 made from ``src`` to ``dst`` and return the check of ``dst``."""
-    raise AudioToolsMissingError("fix is not built yet")
+@dataclasses.dataclass(frozen=True, slots=True)
+class FixPlan:
+    """The encoding choices fix settles on before it runs ffmpeg."""
+
+    target_seconds: float
+    sample_rate: int
+    channels: int
+    bitrate_kbps: int
+    fade_seconds: float
+    strip_silence: bool
+    normalize: bool
+
+    def filters(self) -> str:
+        """The ffmpeg audio filter graph that makes the output."""
+        chain = []
+        if self.strip_silence:
+            chain.append(f"silenceremove=start_periods=1:start_threshold={SILENCE_THRESHOLD_DBFS:g}dB")
+        # Renumber timestamps from the first kept sample, so the fade's start is measured in output time.
+        chain.append("asetpts=N/SR/TB")
+        if self.normalize:
+            chain.append(f"loudnorm=I={TELEPHONY_TARGET_LUFS:g}:TP={LOUDNORM_TRUE_PEAK_DB:g}:LRA={LOUDNORM_LRA:g}")
+        chain.append(f"aresample={self.sample_rate}")
+        if self.fade_seconds > 0:
+            start = max(self.target_seconds - self.fade_seconds, 0.0)
+            chain.append(f"afade=t=out:st={start:.3f}:d={self.fade_seconds:.3f}")
+        return ",".join(chain)
+
+
+def choose_bitrate(requested_kbps: int, sample_rate: int, target_seconds: float, size_limit_bytes: int) -> int:
+    """The highest valid Layer III bitrate for ``sample_rate`` that is at most the request and fits the size."""
+    budget_bytes = size_limit_bytes * SIZE_BUDGET_SHARE - SIZE_OVERHEAD_BYTES
+    budget_kbps = budget_bytes * 8 / 1000 / target_seconds
+    allowed = _MPEG1_BITRATES if sample_rate in MPEG1_RATES else _MPEG2_BITRATES
+    fitting = [rate for rate in allowed if rate <= requested_kbps and rate <= budget_kbps]
+    if not fitting:
+        raise UsageError(
+            f"no {sample_rate:,} Hz MP3 bitrate of at most {requested_kbps} kbps fits {target_seconds:g} s "
+            f"into {size_limit_bytes:,} bytes (the lowest is {allowed[0]} kbps); shorten the target or allow more bytes"
+        )
+    return max(fitting)
+
+
+def plan_fix(*, limits: Limits, target_seconds: float | None, sample_rate: int, channels: int,
+             bitrate_kbps: int, fade_seconds: float, strip_silence: bool, normalize: bool) -> FixPlan:
+    """Validate the options against the limits and settle every encoding choice."""
+    if target_seconds is None:
+        target_seconds = min(DEFAULT_TARGET_SECONDS, limits.duration_limit_s - 1.0)
+    if not 0 < target_seconds <= limits.duration_limit_s - MIN_DURATION_MARGIN_S:
+        raise UsageError(
+            f"the target must be above 0 s and at least {MIN_DURATION_MARGIN_S:g} s under the "
+            f"{limits.duration_limit_s:g} s limit (encoder padding needs the room), got {target_seconds:g} s"
+        )
+    if sample_rate not in SAMPLE_RATES:
+        raise UsageError(f"an MP3 sample rate is one of {', '.join(map(str, SAMPLE_RATES))} Hz, got {sample_rate}")
+    if channels not in (1, 2):
+        raise UsageError(f"channels must be 1 (mono) or 2 (stereo), got {channels}")
+    if not 0 <= fade_seconds < target_seconds:
+        raise UsageError(f"the fade must be at least 0 s and shorter than the target, got {fade_seconds:g} s")
+    bitrate = choose_bitrate(bitrate_kbps, sample_rate, target_seconds, limits.size_limit_bytes)
+    return FixPlan(target_seconds, sample_rate, channels, bitrate, fade_seconds, strip_silence, normalize)
+
+
+def _ffmpeg_reason(stderr: bytes) -> str:
+    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    reasons = []
+    for line in lines[-3:]:
+        match = _ERROR_LINE.match(line)
+        text = match.group(1) if match else line
+        if text and text not in reasons:
+            reasons.append(text)
+    return "; ".join(reasons) or "ffmpeg failed without saying why"
+
+
+def _encode(src: Path, out: Path, plan: FixPlan) -> None:
+    command = [
+        find_ffmpeg(), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y",
+        "-i", str(src),
+        "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1",
+        "-af", plan.filters(), "-t", f"{plan.target_seconds:.3f}",
+        "-ac", str(plan.channels), "-ar", str(plan.sample_rate),
+        "-c:a", "libmp3lame", "-b:a", f"{plan.bitrate_kbps}k",
+        "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(out),
+    ]
+    done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          check=False)
+    if done.returncode != 0:
+        reason = _ffmpeg_reason(done.stderr)
+        if "matches no streams" in reason:
+            raise FixError(f"{src} holds no audio stream for ffmpeg to read", reason="no-audio")
+        raise FixError(f"ffmpeg could not read {src} as audio: {reason}", reason="undecodable")
+
+
+def _refuse_non_audio(src: Path, display: str) -> None:
+    """FixError for a source that is missing, unreadable or plainly not audio, with the core check's words."""
+    report = check_file(src)
+    if report.media is None:
+        message = report.findings[0].message if report.findings else f"{display} cannot be read."
+        raise FixError(message, reason="unreadable")
+    if report.media.format in NOT_AUDIO_FORMATS:
+        said = next((f.message for f in report.findings if f.code.startswith("format.")),
+                    f"It is {report.media.format}.")
+        raise FixError(f"{display} is not audio, so there is nothing to fix: {said}", reason="not-audio")
+
+
+@contextlib.contextmanager
+def _temporary_beside(dst: Path, suffix: str) -> Iterator[Path]:
+    """A fresh temporary path in dst's folder (so the final move is an atomic rename), removed on the way out."""
+    handle, name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=suffix, dir=dst.parent)
+    os.close(handle)
+    path = Path(name)
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _check_destination(src: Path | None, dst: Path, overwrite: bool) -> None:
+    if dst.is_dir():
+        raise UsageError(f"the output {dst} is a folder; name the MP3 file to write")
+    if not dst.parent.is_dir():
+        raise UsageError(f"the output's folder {dst.parent} does not exist")
+    if src is not None and (src.resolve() == dst.resolve() or (dst.exists() and os.path.samefile(src, dst))):
+        raise UsageError(f"the output {dst} is the input; fix never overwrites its input, name another file")
+    if dst.exists() and not overwrite:
+        raise UsageError(f"the output {dst} exists; pass overwrite=True (CLI: --force) to replace it")
+
+
+def _download(url: str, dst: Path, tmp: Path, *, limits: Limits, allow_networks: Iterable[str],
+              max_download_bytes: int) -> None:
+    from mediacheck._fetch import download_to_file
+
+    _fetch, findings = download_to_file(url, tmp, max_bytes=max_download_bytes, limits=limits,
+                                        allow_networks=allow_networks)
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    if errors:
+        said = " ".join(f.message for f in errors)
+        raise FixError(f"could not download {url}: {said}", reason=errors[0].code)
+
+
+def fix_file(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS,
+             target_seconds: float | None = None, sample_rate: int = DEFAULT_SAMPLE_RATE,
+             channels: int = DEFAULT_CHANNELS, bitrate_kbps: int = DEFAULT_BITRATE_KBPS,
+             fade_seconds: float = DEFAULT_FADE_SECONDS, strip_silence: bool = True, normalize: bool = False,
+             overwrite: bool = False, allow_networks: Iterable[str] = (),
+             max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES) -> Report:
+    """Write a compliant MP3 made from ``src`` (a file ffmpeg reads, or an http(s) URL) to ``dst``.
+
+    Returns the check of the written file. Raises FixError when the input is not audio or the output would
+    not pass (nothing is left at ``dst`` then), UsageError for options that cannot work together, and
+    AudioToolsMissingError without an ffmpeg. ``target_seconds=None`` means one second under the duration
+    limit (59.0 s with the default limits).
+    """
+    plan = plan_fix(limits=limits, target_seconds=target_seconds, sample_rate=sample_rate, channels=channels,
+                    bitrate_kbps=bitrate_kbps, fade_seconds=fade_seconds, strip_silence=strip_silence,
+                    normalize=normalize)
+    dst_path = Path(os.fspath(dst))
+    source_text = os.fspath(src)
+    is_url = isinstance(source_text, str) and _URL.match(source_text) is not None
+    if is_url and not source_text.lower().startswith(("http://", "https://")):
+        raise UsageError(f"fix fetches only http(s) URLs, got {source_text}")
+    _check_destination(None if is_url else Path(source_text), dst_path, overwrite)
+    find_ffmpeg()
+    with contextlib.ExitStack() as stack:
+        if is_url:
+            src_path = stack.enter_context(_temporary_beside(dst_path, ".download"))
+            _download(source_text, dst_path, src_path, limits=limits, allow_networks=allow_networks,
+                      max_download_bytes=max_download_bytes)
+        else:
+            src_path = Path(source_text)
+        _refuse_non_audio(src_path, source_text)
+        out = stack.enter_context(_temporary_beside(dst_path, ".part.mp3"))
+        _encode(src_path, out, plan)
+        if out.stat().st_size == 0:
+            raise FixError(f"{source_text} gave no audio to keep (is it silent throughout?)", reason="empty")
+        report = check_file(out, limits=limits)
+        if report.media is not None and report.media.frames == 0:
+            raise FixError(f"{source_text} gave no audio to keep (is it silent throughout?)", reason="empty")
+        if not report.ok:
+            said = "; ".join(f"{f.code}: {f.message}" for f in report.errors)
+            raise FixError(f"the fixed file would still fail the check ({said}); nothing was written",
+                           reason="output-fails")
+        mode = dst_path.stat().st_mode & 0o777 if dst_path.exists() else 0o644
+        out.chmod(mode)
+        os.replace(out, dst_path)
+    return dataclasses.replace(report, target=os.fspath(dst))
