@@ -106,6 +106,10 @@ def describe_media(media: MediaInfo | None) -> str:
     return " · ".join(parts)
 
 
+# People read the reason a target fails first, then what is worth a look.
+_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
 def _finding_lines(finding: Finding, colour: bool) -> list[str]:
     label = _paint(f"{finding.severity.value:<7}", finding.severity.value, colour)
     lines = [f"    {label} {finding.code}: {finding.message}"]
@@ -129,7 +133,7 @@ def render_text(outcomes: Sequence[Outcome], *, colour: bool = False, quiet: boo
         if report.fetch is not None and report.fetch.status is not None:
             facts = " · ".join(p for p in (f"HTTP {report.fetch.status}", facts) if p)
         lines.append(f"{mark} {report.target}" + (f"  {_paint(facts, 'dim', colour)}" if facts else ""))
-        for finding in report.findings:
+        for finding in sorted(report.findings, key=lambda f: _SEVERITY_ORDER[f.severity]):
             if finding.severity is Severity.INFO and quiet:
                 continue
             lines.extend(_finding_lines(finding, colour))
