@@ -17,7 +17,7 @@ import binascii
 import difflib
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
@@ -436,6 +436,9 @@ def lint_dialin_config(body: Mapping[str, Any], *, limits: Limits = DEFAULT_LIMI
     return _report(plan, refusal, hold_music)
 
 
+HoldMusicChecker = Callable[[str], Awaitable[Report]]
+
+
 async def alint_dialin_config(body: Mapping[str, Any], *, limits: Limits = DEFAULT_LIMITS,
                               allow_networks: Iterable[str] = (), check_hold_music: bool = True,
                               resolver: Resolver | None = None) -> DialinReport:
@@ -443,6 +446,20 @@ async def alint_dialin_config(body: Mapping[str, Any], *, limits: Limits = DEFAU
 
     The webhook's host is vetted while the hold music is fetched.
     """
+    allow = tuple(allow_networks)
+
+    async def check(url: str) -> Report:
+        from mediacheck._fetch import acheck_url
+
+        return await acheck_url(url, limits=limits, allow_networks=allow)
+
+    return await alint_with_checker(body, allow_networks=allow, check_hold_music=check_hold_music,
+                                    resolver=resolver, hold_music_checker=check)
+
+
+async def alint_with_checker(body: Mapping[str, Any], *, allow_networks: Iterable[str], check_hold_music: bool,
+                             resolver: Resolver | None, hold_music_checker: HoldMusicChecker) -> DialinReport:
+    """The async lint with the hold-music check supplied by the caller (the service passes its shared fetcher)."""
     allow = tuple(allow_networks)
     parse_networks(allow)  # misuse raises UsageError here, not wrapped in the task group's ExceptionGroup
     plan = _plan(body, check_hold_music=check_hold_music)
@@ -455,9 +472,7 @@ async def alint_dialin_config(body: Mapping[str, Any], *, limits: Limits = DEFAU
 
     async def check_hold_music_url(url: str) -> None:
         nonlocal hold_music
-        from mediacheck._fetch import acheck_url
-
-        hold_music = await acheck_url(url, limits=limits, allow_networks=allow)
+        hold_music = await hold_music_checker(url)
 
     async with anyio.create_task_group() as tasks:
         if plan.webhook is not None:

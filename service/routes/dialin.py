@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, status
 from pydantic import BaseModel, ConfigDict
 
+from mediacheck import Report
 from service.deps import ApiKey, CheckSlot, Resources
 from service.schemas import ErrorOut, ReportOut
 
@@ -91,10 +92,15 @@ async def validate_dialin_config(body: ConfigBody, resources: Resources, _key: A
     host is a warning). ``hold_music_url`` is fetched and checked like ``/v1/checks`` with the service's limits,
     and its Report is under ``hold_music``. A failing config is still a 200 with ``ok`` false.
     """
-    from mediacheck import alint_dialin_config
+    from mediacheck._dialin import alint_with_checker
 
-    report = await alint_dialin_config(
-        body, limits=resources.limits, allow_networks=resources.settings.allow_networks,
-        resolver=getattr(resources, "resolver", None),
-    )
+    limits = resources.limits
+    fetcher = resources.fetcher
+
+    async def check_hold_music(url: str) -> Report:
+        return await resources.check_url(url, limits)
+
+    # The app's one fetcher checks the hold music (shared pool, CA context); its resolver vets the webhook.
+    report = await alint_with_checker(body, allow_networks=resources.settings.allow_networks, check_hold_music=True,
+                                      resolver=fetcher.resolver, hold_music_checker=check_hold_music)
     return report.to_dict()
