@@ -8,14 +8,12 @@ JSON or XML document behind. Colour is ANSI, used only when asked for (the calle
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
-from xml.etree import ElementTree as ET
 
 from mediacheck._limits import Limits
 from mediacheck._report import Finding, MediaInfo, Report, Severity
@@ -161,6 +159,8 @@ def run_document(outcomes: Sequence[Outcome], limits: Limits) -> dict[str, objec
 
 def render_json(outcomes: Sequence[Outcome], limits: Limits) -> str:
     """The run document, indented; ASCII-only so any terminal or log can carry it."""
+    import json
+
     return json.dumps(run_document(outcomes, limits), indent=2) + "\n"
 
 
@@ -181,6 +181,8 @@ def _finding_text(finding: Finding) -> str:
 
 def render_junit(outcomes: Sequence[Outcome]) -> str:
     """JUnit XML: one ``testcase`` per target, a ``failure`` carrying the findings for each failing one."""
+    from xml.etree import ElementTree as ET
+
     summary = Summary.of(outcomes)
     total_time = f"{sum(o.elapsed_s for o in outcomes):.3f}"
     suites = ET.Element("testsuites", name="mediacheck", tests=str(summary.checked), failures=str(summary.failed),
