@@ -6,6 +6,10 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+# The limit and network options mean exactly what they mean for `mediacheck check`, so they parse the same way.
+from mediacheck._cli_check import ALLOW_NETWORKS_ENV, _allowed_networks, _network, _positive_int, _positive_seconds
+from mediacheck._limits import DEFAULT_LIMITS
+
 if TYPE_CHECKING:
     from mediacheck._dialin import DialinReport
 
@@ -26,11 +30,22 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("file", metavar="FILE.json", help="the JSON body to check; `-` reads standard input")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text for people (default), json for the DialinReport document")
-    parser.add_argument("--allow-network", metavar="CIDR", action="append", default=[], dest="allow_networks",
-                        help="exempt this network from the private-address guard (repeatable), e.g. 10.0.0.0/8 "
-                             "for an intranet webhook or hold-music host")
+    parser.add_argument("--allow-network", metavar="CIDR", action="append", type=_network, default=[],
+                        dest="allow_networks",
+                        help=f"exempt this network from the private-address guard for the webhook's host and the "
+                             f"hold music (repeatable; also ${ALLOW_NETWORKS_ENV}, comma-separated), e.g. "
+                             f"10.0.0.0/8 for an intranet")
     parser.add_argument("--no-hold-music", action="store_false", dest="check_hold_music",
                         help="do not fetch hold_music_url: check only the form of the URL")
+    parser.add_argument("--max-bytes", type=_positive_int, metavar="N",
+                        help=f"hold-music size limit in bytes; it fails at N bytes or more "
+                             f"(default {DEFAULT_LIMITS.size_limit_bytes})")
+    parser.add_argument("--max-seconds", type=_positive_seconds, metavar="S",
+                        help=f"hold-music duration limit in seconds; it fails at S seconds or more "
+                             f"(default {DEFAULT_LIMITS.duration_limit_s:g})")
+    parser.add_argument("--timeout", type=_positive_seconds, metavar="S",
+                        help=f"total time allowed to fetch the hold music, redirects included "
+                             f"(default {DEFAULT_LIMITS.timeout_s:g})")
     parser.set_defaults(handler=run)
 
 
@@ -41,6 +56,14 @@ def _read(path: str) -> str:
         return handle.read()
 
 
+class _BadOption(Exception):
+    """An option (or its environment variable) holds a value it cannot take."""
+
+
+def _raise_usage(message: str) -> None:
+    raise _BadOption(message)
+
+
 def _usage_error(message: str) -> int:
     print(f"mediacheck dialin-config: error: {message}", file=sys.stderr)
     return EXIT_USAGE
@@ -48,16 +71,19 @@ def _usage_error(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Read, lint and print one config body; return the exit code."""
-    import ipaddress
+    import dataclasses
     import json
 
     from mediacheck._dialin import lint_dialin_config
 
-    for network in args.allow_networks:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except ValueError:
-            return _usage_error(f"--allow-network {network!r} is not a network in CIDR form (e.g. 10.0.0.0/8)")
+    try:
+        allow_networks = _allowed_networks(args.allow_networks, _raise_usage)
+    except _BadOption as exc:
+        return _usage_error(str(exc))
+    changes = {field: value for field, value in (("size_limit_bytes", args.max_bytes),
+                                                 ("duration_limit_s", args.max_seconds),
+                                                 ("timeout_s", args.timeout)) if value is not None}
+    limits = dataclasses.replace(DEFAULT_LIMITS, **changes)
     name = "standard input" if args.file == "-" else args.file
     try:
         text = _read(args.file)
@@ -71,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
         return _usage_error(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
     except RecursionError:
         return _usage_error(f"{name} nests JSON too deeply to be a dial-in config")
-    report = lint_dialin_config(body, allow_networks=args.allow_networks, check_hold_music=args.check_hold_music)
+    report = lint_dialin_config(body, limits=limits, allow_networks=allow_networks,
+                                check_hold_music=args.check_hold_music)
     if args.format == "json":
         json.dump(report.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")

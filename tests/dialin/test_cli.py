@@ -80,7 +80,20 @@ class TestExitCodes:
     def test_bad_cidr_exits_2(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """An --allow-network that is not a CIDR exits 2 before anything is read."""
         assert main(["dialin-config", write(tmp_path, PIN_BODY), "--allow-network", "intranet"]) == 2
-        assert "not a network in CIDR form" in capsys.readouterr().err
+        assert "expected a network such as 10.0.0.0/8" in capsys.readouterr().err
+
+    def test_bad_cidr_in_environment_exits_2(self, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+        """A malformed MEDIACHECK_ALLOW_NETWORKS exits 2 and names the variable."""
+        monkeypatch.setenv("MEDIACHECK_ALLOW_NETWORKS", "10.0.0.0/8,intranet")
+        assert main(["dialin-config", write(tmp_path, PIN_BODY)]) == 2
+        assert "MEDIACHECK_ALLOW_NETWORKS" in capsys.readouterr().err
+
+    @pytest.mark.parametrize("option", [["--max-bytes", "0"], ["--max-seconds", "-1"], ["--timeout", "nan"],
+                                        ["--format", "xml"]])
+    def test_bad_option_values_exit_2(self, tmp_path: Path, option: list[str]) -> None:
+        """Limits that are not positive numbers, and unknown formats, are usage errors."""
+        assert main(["dialin-config", write(tmp_path, PIN_BODY), *option]) == 2
 
 
 class TestFormats:

@@ -195,6 +195,20 @@ class TestFrontDoors:
         assert server.hits[MUSIC] == 2
         assert server.hits[WEBHOOK] == 0
 
+    def test_cli_limits_and_environment(self, server: LoopbackServer, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        """--max-seconds and --max-bytes tighten the hold-music limits; MEDIACHECK_ALLOW_NETWORKS exempts loopback."""
+        monkeypatch.setenv("MEDIACHECK_ALLOW_NETWORKS", "127.0.0.0/8")
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps(example(server, room_creation_api="https://127.0.0.1/api/dial")),
+                        encoding="utf-8")
+        assert main(["dialin-config", str(path)]) == 0
+        assert main(["dialin-config", str(path), "--max-seconds", "1"]) == 1
+        assert "[duration.too-long]" in capsys.readouterr().out
+        assert main(["dialin-config", str(path), "--max-bytes", "1000"]) == 1
+        assert "[size.too-large]" in capsys.readouterr().out
+        assert main(["dialin-config", str(path), "--timeout", "5", "--format", "json"]) == 0
+
     def test_cli_without_allow_network_fails_on_loopback(self, server: LoopbackServer, tmp_path: Path) -> None:
         """Without --allow-network a loopback hold music is refused: exit 1."""
         path = tmp_path / "config.json"
