@@ -1,0 +1,163 @@
+"""The rules: pure functions from the scan's measured facts and the limits to findings, each with a message and a hint.
+
+No I/O and no scanning here: the Inspector measures, these functions judge, so every verdict can be
+tested from a hand-built ``MediaFacts``. Limits are exclusive ("less than"), so a value equal to a limit fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mediacheck._limits import Limits
+from mediacheck._report import Finding, Severity
+
+# Tags that use this share of the size budget earn a warning: bytes that play nothing.
+TAG_BUDGET_SHARE = 0.05
+# A stream whose junk reaches this share of its bytes is called corrupt rather than merely untidy.
+CORRUPT_JUNK_SHARE = 0.25
+
+_CONVERT_HINT = ("Re-encode it as MP3, e.g. `ffmpeg -i INPUT -vn -codec:a libmp3lame -b:a 128k hold.mp3`, "
+                 "and host that file.")
+_FORMAT_HINTS = {
+    "empty": "Upload the audio file again: this one has no bytes.",
+    "html": ("The link returns a web page, not the file: use the direct download link "
+             "(for example `?dl=1` on Dropbox, the raw URL on GitHub)."),
+    "xml": "The server answered with an error document: check that the object exists and is publicly readable.",
+    "json": "The link returns an API response: use the URL of the audio file itself.",
+    "pdf": "Link to the MP3 file, not to a document.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFacts:
+    """What the scan measured: the format, the size, the MPEG stream's numbers and its blemishes."""
+
+    format: str
+    description: str
+    bytes: int
+    complete: bool
+    layer: int | None = None
+    mpeg_version: str | None = None
+    sample_rate: int | None = None
+    playback_samples: int | None = None
+    stream_samples: int | None = None
+    header_frames: int | None = None  # what a Xing/VBRI header claims
+    header_kind: str | None = None
+    audio_frames: int = 0
+    extra_header_frames: int = 0  # Xing/Info frames met after the first audio frame (joined files)
+    junk_bytes: int = 0
+    junk_runs: int = 0
+    truncated_last_frame: bool = False
+    free_format: bool = False
+    variable_bitrate: bool = False
+    tag_bytes: int = 0
+    tag_kinds: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _seconds(samples: int, rate: int) -> float:
+    return samples / rate
+
+
+def evaluate(facts: MediaFacts, limits: Limits) -> tuple[Finding, ...]:
+    """Every finding the facts support, errors first, in a stable order."""
+    findings = [*_size_findings(facts, limits), *_format_findings(facts), *_duration_findings(facts, limits)]
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    return tuple(sorted(findings, key=lambda f: order[f.severity]))
+
+
+def _size_findings(facts: MediaFacts, limits: Limits) -> list[Finding]:
+    out: list[Finding] = []
+    limit = limits.size_limit_bytes
+    if facts.bytes >= limit:
+        at_least = "" if facts.complete or facts.format != "mp3" else "at least "
+        out.append(Finding(
+            "size.too-large", Severity.ERROR,
+            f"The file is {at_least}{facts.bytes:,} bytes; it must be less than {limit:,} bytes.",
+            "Shrink it: re-encode at a lower bitrate (64-128 kbps is plenty on a phone line), shorten it, "
+            "or strip embedded pictures."))
+    if facts.tag_bytes and facts.tag_bytes >= TAG_BUDGET_SHARE * limit:
+        kinds = ", ".join(facts.tag_kinds) or "tags"
+        out.append(Finding(
+            "size.tags-large", Severity.WARNING,
+            f"Tags ({kinds}) take {facts.tag_bytes:,} bytes, {facts.tag_bytes / limit:.0%} of the size budget, "
+            "and play nothing.",
+            "Strip the tags and cover art, e.g. `ffmpeg -i IN.mp3 -map 0:a -map_metadata -1 -c copy OUT.mp3`."))
+    return out
+
+
+def _format_findings(facts: MediaFacts) -> list[Finding]:
+    fmt = facts.format
+    if fmt == "mp2" or fmt == "mp1":
+        return [Finding(
+            "format.wrong-layer", Severity.ERROR,
+            f"This is MPEG-{facts.mpeg_version} Layer {'I' * (facts.layer or 0)} audio ({fmt.upper()}), "
+            "not MP3 (Layer III).", _CONVERT_HINT)]
+    if fmt == "id3":
+        return [Finding("format.corrupt", Severity.ERROR,
+                        "The file holds an ID3 tag but no MPEG audio frames after it.",
+                        "Export the audio again as MP3; this file lost its audio.")]
+    if fmt != "mp3":
+        return [Finding("format.not-mp3", Severity.ERROR, f"This is {facts.description}, not MP3 audio.",
+                        _FORMAT_HINTS.get(fmt, _CONVERT_HINT))]
+    out: list[Finding] = []
+    audio_and_junk = facts.junk_bytes + max(1, facts.bytes - facts.tag_bytes - facts.junk_bytes)
+    if facts.junk_bytes and facts.junk_bytes >= CORRUPT_JUNK_SHARE * audio_and_junk:
+        out.append(Finding(
+            "format.corrupt", Severity.ERROR,
+            f"{facts.junk_bytes:,} bytes of the stream are not MPEG audio frames: the file is damaged.",
+            "Export the audio again from the original source as MP3."))
+    elif facts.junk_bytes:
+        out.append(Finding(
+            "format.junk", Severity.WARNING,
+            f"{facts.junk_bytes:,} bytes in {facts.junk_runs} place(s) are not audio frames; players skip them.",
+            "Re-encode or remux it (`ffmpeg -i IN.mp3 -c copy OUT.mp3`) to get a clean stream."))
+    if facts.truncated_last_frame:
+        out.append(Finding(
+            "format.truncated", Severity.WARNING,
+            "The last audio frame is cut short: the file was truncated (an interrupted upload or download?).",
+            "Upload the complete file again."))
+    if facts.free_format:
+        out.append(Finding(
+            "format.free-format", Severity.WARNING,
+            "The stream uses MPEG free-format bitrate, which many players and telephony systems cannot decode.",
+            "Re-encode it at a standard bitrate, e.g. 128 kbps."))
+    return out
+
+
+def _duration_findings(facts: MediaFacts, limits: Limits) -> list[Finding]:
+    if facts.format != "mp3" or facts.sample_rate is None or facts.stream_samples is None:
+        return []
+    rate = facts.sample_rate
+    stream_s = _seconds(facts.stream_samples, rate)
+    playback_s = _seconds(facts.playback_samples if facts.playback_samples is not None else facts.stream_samples,
+                          rate)
+    limit = limits.duration_limit_s
+    out: list[Finding] = []
+    if playback_s >= limit or stream_s >= limit:
+        if facts.complete:
+            measured = f"It plays for {playback_s:.3f} s (all frames: {stream_s:.3f} s)"
+        else:
+            measured = f"It runs for more than {stream_s:.3f} s (the scan stopped once that was certain)"
+        out.append(Finding(
+            "duration.too-long", Severity.ERROR, f"{measured}; it must be less than {limit:g} s.",
+            f"Trim it below {limit:g} s, e.g. `ffmpeg -i IN.mp3 -t {max(limit - 1, 1):g} "
+            "-codec:a libmp3lame -b:a 128k OUT.mp3`, ideally with a fade-out."))
+    if facts.header_frames is not None and facts.complete and (
+            facts.header_frames != facts.audio_frames or facts.extra_header_frames):
+        joined = " (more than one header: joined files)" if facts.extra_header_frames else ""
+        out.append(Finding(
+            "duration.header-mismatch", Severity.WARNING,
+            f"The {facts.header_kind} header claims {facts.header_frames:,} frames but the stream has "
+            f"{facts.audio_frames:,}{joined}; tools that trust the header show the wrong length.",
+            "Re-encode it (or `ffmpeg -i IN.mp3 -c copy OUT.mp3`) to write a correct header."))
+    elif facts.header_frames is None and facts.variable_bitrate and facts.complete:
+        out.append(Finding(
+            "duration.no-vbr-header", Severity.INFO,
+            "The bitrate varies but there is no Xing/VBRI header, so header-reading tools guess the length wrong.",
+            "Remux it with `ffmpeg -i IN.mp3 -c copy OUT.mp3` to add a Xing header."))
+    if facts.complete and playback_s < limit:
+        out.append(Finding(
+            "duration.played-twice", Severity.INFO,
+            f"Pinless dial-in plays the hold music twice, so callers hear it for up to {2 * playback_s:.1f} s.",
+            "Make sure it still sounds right when it repeats (a clean loop point helps)."))
+    return out

@@ -1,0 +1,85 @@
+"""Tag blocks around MPEG audio (ID3v2, ID3v1, APEv2, Lyrics3): their sizes for skipping, their content for the report.
+
+The scanner only needs each tag's length so it can skip it and count its bytes (tags spend the size
+budget but play nothing). Content (title, artist, embedded pictures) comes from mutagen, fed the first
+ID3v2 tag when it is at most ``TAG_CAPTURE_BYTES``; bigger tags are counted, never buffered, so memory
+stays O(1) whatever a tag claims.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+ID3V2_HEADER_BYTES = 10
+ID3V1_BYTES = 128
+APE_HEADER_BYTES = 32
+# Tags up to this size are kept for mutagen to read (a typical cover picture fits); larger ones are only counted.
+TAG_CAPTURE_BYTES = 256 * 1024
+
+
+def id3v2_size(header: bytes) -> int | None:
+    """Total bytes of the ID3v2 tag whose 10-byte header this is (header, body and footer), or None if invalid."""
+    if len(header) < ID3V2_HEADER_BYTES or header[:3] != b"ID3":
+        return None
+    major, flags = header[3], header[5]
+    if major not in (2, 3, 4) or header[4] == 0xFF or any(b & 0x80 for b in header[6:10]):
+        return None
+    body = (header[6] << 21) | (header[7] << 14) | (header[8] << 7) | header[9]
+    footer = ID3V2_HEADER_BYTES if major == 4 and flags & 0x10 else 0
+    return ID3V2_HEADER_BYTES + body + footer
+
+
+def ape_size(header: bytes) -> int | None:
+    """Total bytes of an APEv2 tag starting here (header + items + footer), 32 for a lone footer; None if invalid."""
+    if len(header) < APE_HEADER_BYTES or header[:8] != b"APETAGEX":
+        return None
+    size = int.from_bytes(header[12:16], "little")
+    flags = int.from_bytes(header[20:24], "little")
+    if flags & (1 << 29):  # this is the header: size counts items and footer, not the header itself
+        return APE_HEADER_BYTES + size
+    return APE_HEADER_BYTES
+
+
+def ape_footer_size(footer: bytes) -> int | None:
+    """Total bytes of the APEv2 tag that ends with this 32-byte footer (including its header if flagged)."""
+    if len(footer) < APE_HEADER_BYTES or footer[:8] != b"APETAGEX":
+        return None
+    size = int.from_bytes(footer[12:16], "little")
+    flags = int.from_bytes(footer[20:24], "little")
+    return size + (APE_HEADER_BYTES if flags & (1 << 31) else 0)
+
+
+def lyrics3v2_size(tail: bytes) -> int | None:
+    """Bytes of a Lyrics3v2 block whose end (6-digit size + ``LYRICS200``) is the end of ``tail``."""
+    if len(tail) < 15 or tail[-9:] != b"LYRICS200" or not tail[-15:-9].isdigit():
+        return None
+    return int(tail[-15:-9]) + 15
+
+
+def _latin1_field(raw: bytes) -> str | None:
+    text = raw.split(b"\x00", 1)[0].decode("latin-1").strip()
+    return text or None
+
+
+def describe_id3v1(tag: bytes) -> dict[str, Any]:
+    """Title and artist of a 128-byte ID3v1 tag."""
+    return {"title": _latin1_field(tag[3:33]), "artist": _latin1_field(tag[33:63])}
+
+
+def describe_id3v2(tag: bytes) -> dict[str, Any]:
+    """Title, artist and embedded pictures (type, MIME, bytes) of a complete ID3v2 tag, read by mutagen."""
+    try:
+        from mutagen.id3 import ID3
+
+        parsed: Any = ID3(io.BytesIO(tag))  # type: ignore[no-untyped-call]
+    except Exception:  # mutagen raises many kinds on damaged tags; an unreadable tag is not a verdict
+        return {"readable": False}
+    pictures = [{"mime": frame.mime, "type": int(frame.type), "bytes": len(frame.data)}
+                for frame in parsed.getall("APIC")]
+
+    def text(frame_id: str) -> str | None:
+        frame = parsed.get(frame_id)
+        return str(frame.text[0]) if frame is not None and frame.text else None
+
+    return {"readable": True, "title": text("TIT2"), "artist": text("TPE1"), "pictures": pictures}
