@@ -26,11 +26,31 @@ class TestPassAndFail:
         assert marks == ["PASS", "FAIL", "PASS"]
         assert "format.not-mp3" in result.out
 
+    def test_warnings_fail_only_with_strict(self, run_cli: RunCli, fixtures_dir: Path) -> None:
+        """A file with only a warning (a truncated last frame) passes, unless --strict makes warnings fail."""
+        truncated = str(fixtures_dir / "truncated-mid-frame.mp3")
+        relaxed = run_cli("check", truncated)
+        assert relaxed.code == 0
+        assert relaxed.out.startswith("PASS ")
+        assert "warning format.truncated" in relaxed.out
+        strict = run_cli("check", "--strict", truncated)
+        assert strict.code == 1
+        assert strict.out.startswith("FAIL ")
+        assert strict.out.splitlines()[-1] == "1 checked: 0 passed, 1 failed (1 warning)"
+
     def test_limits_from_options_apply(self, run_cli: RunCli, short_mp3: Path) -> None:
         """--max-bytes below the file's size fails it with size.too-large."""
         result = run_cli("check", "--max-bytes", "1000", str(short_mp3))
         assert result.code == 1
         assert "size.too-large" in result.out
+
+    def test_max_seconds_applies(self, run_cli: RunCli, fixtures_dir: Path) -> None:
+        """--max-seconds 20 fails the 30-second example with duration.too-long; the default passes it."""
+        example = str(fixtures_dir / "example-hold-music.mp3")
+        assert run_cli("check", example).code == 0
+        result = run_cli("check", "--max-seconds", "20", example)
+        assert result.code == 1
+        assert "error   duration.too-long" in result.out
 
     def test_console_script_and_python_m(self, short_mp3: Path, not_mp3: Path) -> None:
         """`python -m mediacheck` is the real command line, with the same exit codes."""
@@ -97,3 +117,21 @@ def test_version(run_cli: RunCli) -> None:
     result = run_cli("--version")
     assert result.code == 0
     assert result.out.strip() == f"mediacheck {__version__}"
+
+
+def test_deep_without_audio_tools_is_a_clean_error(run_cli: RunCli, short_mp3: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """--deep where the audio tools are missing stops with one clean line and exit 2, not a traceback."""
+    import mediacheck._deep
+    from mediacheck.exceptions import AudioToolsMissingError
+
+    def missing(*args: object, **kwargs: object) -> None:
+        raise AudioToolsMissingError("install mediacheck[audio] (pydub) and make ffmpeg available")
+
+    # The tools cannot be uninstalled for one test; this stands in for their absence.
+    monkeypatch.setattr(mediacheck._deep, "deep_check_file", missing)
+    result = run_cli("check", "--deep", str(short_mp3))
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err == ("mediacheck: error: --deep needs the audio tools: install mediacheck[audio] (pydub) "
+                          "and make ffmpeg available\n")
