@@ -352,6 +352,7 @@ def deep_check_file(report: Report, path: Path, limits: Limits) -> Report:
     """Add decode and listening findings for a local file to its core report, measurements in ``media.audio``."""
     if report.media is None:
         return report
+    load_pydub()  # fail with AudioToolsMissingError before starting any process
     cap_seconds = limits.duration_limit_s * DECODE_CAP_FACTOR
     levels = _decode(Path(path), cap_seconds)
     audio = _measurements(levels, cap_seconds)
@@ -364,6 +365,8 @@ def deep_check_bytes(report: Report, data: bytes, limits: Limits) -> Report:
     """Add decode and listening findings for in-memory bytes to their core report (ffmpeg reads a temp file)."""
     if report.media is None:
         return report
+    load_pydub()
+    find_ffmpeg()
     with tempfile.TemporaryDirectory(prefix="mediacheck-deep-") as folder:
         path = Path(folder) / "audio"
         path.write_bytes(data)
