@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     import dataclasses
     import json
 
-    from mediacheck._dialin import lint_dialin_config
+    from mediacheck._dialin import DialinReport, lint_dialin_config, parse_config_json
 
     try:
         allow_networks = _allowed_networks(args.allow_networks, _raise_usage)
@@ -92,13 +92,15 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _usage_error(f"cannot read {name}: {exc.strerror or exc}")
     try:
-        body = json.loads(text)
+        body, duplicates = parse_config_json(text)
     except json.JSONDecodeError as exc:
         return _usage_error(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
     except RecursionError:
         return _usage_error(f"{name} nests JSON too deeply to be a dial-in config")
     report = lint_dialin_config(body, limits=limits, allow_networks=allow_networks,
                                 check_hold_music=args.check_hold_music)
+    if duplicates:
+        report = DialinReport(duplicates + report.findings, report.hold_music)
     if args.format == "json":
         json.dump(report.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -402,6 +402,45 @@ def _webhook_findings(plan: _Plan, refusal: Finding | None) -> list[DialinFindin
     return [DialinFinding(path, refusal.code, refusal.severity, refusal.message, WEBHOOK_HINT)]
 
 
+def parse_config_json(text: str) -> tuple[Any, tuple[DialinFinding, ...]]:
+    """Parse a config body from JSON text, with a warning for every key the text gives twice.
+
+    JSON parsers keep the last of duplicated keys without a word, so ``{"hold_music_url": A, ...,
+    "hold_music_url": B}`` silently checks (and sends) B. Raises ``json.JSONDecodeError`` for text that is not
+    JSON and ``RecursionError`` for absurd nesting.
+    """
+    import json
+
+    duplicated: dict[int, list[str]] = {}
+    alive: list[dict[str, Any]] = []  # ids stay unique only while every object built is still alive
+
+    def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj: dict[str, Any] = {}
+        alive.append(obj)
+        for key, value in pairs:
+            if key in obj and key not in duplicated.setdefault(id(obj), []):
+                duplicated[id(obj)].append(key)
+            obj[key] = value
+        return obj
+
+    body = json.loads(text, object_pairs_hook=build)
+    findings: list[DialinFinding] = []
+
+    def visit(obj: Any, prefix: str) -> None:
+        if not isinstance(obj, dict):
+            return
+        for key in duplicated.get(id(obj), []):
+            path = prefix + key
+            findings.append(DialinFinding(path, "field.duplicate", Severity.WARNING,
+                                          f"`{path}` appears more than once; only the last value counts.",
+                                          "Keep one copy of the field, with the value you mean."))
+        for key, value in obj.items():
+            visit(value, f"{prefix}{key}.")
+
+    visit(body, "")
+    return body, tuple(findings)
+
+
 def _report(plan: _Plan, webhook_refusal: Finding | None, hold_music: Report | None) -> DialinReport:
     findings = list(plan.findings)
     findings.extend(_webhook_findings(plan, webhook_refusal))

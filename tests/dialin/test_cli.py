@@ -107,6 +107,20 @@ class TestFormats:
             ("phone_number", "phone_number.spaces", "error"), ("name_prefx", "field.unknown", "warning")]
         assert data["hold_music"] is None
 
+    def test_duplicate_keys_are_warned_about(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A key given twice (top level or nested) is a warning on its path: JSON keeps only the last value."""
+        path = tmp_path / "dup.json"
+        path.write_text('{"type": "pin_dialin", "phone_number": "+1 805", "phone_number": "+18058700061", '
+                        '"ivr_greeting": {"message": "Hi", "message": "Hello"}, '
+                        '"timeout_config": {"message": "x", "message": "y"}, '
+                        '"name_prefix": "a", "name_prefix": "b", "name_prefix": "c"}', encoding="utf-8")
+        assert main(["dialin-config", str(path), "--format", "json"]) == 0
+        findings = json.loads(capsys.readouterr().out)["findings"]
+        assert [(f["field"], f["code"], f["severity"]) for f in findings] == [
+            ("phone_number", "field.duplicate", "warning"), ("name_prefix", "field.duplicate", "warning"),
+            ("ivr_greeting.message", "field.duplicate", "warning"),
+            ("timeout_config.message", "field.duplicate", "warning")]
+
     def test_stdin(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
         """FILE `-` reads the body from standard input."""
         monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(PIN_BODY)))
