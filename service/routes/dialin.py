@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Request, status
 from pydantic import BaseModel, ConfigDict
 
 from mediacheck import Report
@@ -84,7 +84,7 @@ ConfigBody = Annotated[dict[str, Any], Body(
 
 @router.post("/dialin-configs/validate", response_model=DialinReportOut, responses=_REFUSALS,
              summary="Validate a dial-in config body")
-async def validate_dialin_config(body: ConfigBody, resources: Resources, _key: ApiKey,
+async def validate_dialin_config(body: ConfigBody, request: Request, resources: Resources, _key: ApiKey,
                                  _slot: CheckSlot) -> dict[str, Any]:
     """Check a whole dial-in config before it is created: field rules, the webhook's address, the hold music.
 
@@ -92,7 +92,7 @@ async def validate_dialin_config(body: ConfigBody, resources: Resources, _key: A
     host is a warning). ``hold_music_url`` is fetched and checked like ``/v1/checks`` with the service's limits,
     and its Report is under ``hold_music``. A failing config is still a 200 with ``ok`` false.
     """
-    from mediacheck._dialin import alint_with_checker
+    from mediacheck._dialin import DialinReport, alint_with_checker, parse_config_json
 
     limits = resources.limits
     fetcher = resources.fetcher
@@ -103,4 +103,9 @@ async def validate_dialin_config(body: ConfigBody, resources: Resources, _key: A
     # The app's one fetcher checks the hold music (shared pool, CA context); its resolver vets the webhook.
     report = await alint_with_checker(body, allow_networks=resources.settings.allow_networks, check_hold_music=True,
                                       resolver=fetcher.resolver, hold_music_checker=check_hold_music)
+    # FastAPI's parse kept the last of any duplicated key without a word; the raw body (already read and
+    # capped by the body-size middleware) says whether there were any.
+    _, duplicates = parse_config_json((await request.body()).decode("utf-8", "replace"))
+    if duplicates:
+        report = DialinReport(duplicates + report.findings, report.hold_music)
     return report.to_dict()

@@ -48,6 +48,14 @@ class TestValidate:
             ("phone_number", "phone_number.spaces"), ("ivr_greting", "field.unknown")]
         assert data["findings"][1]["hint"] == "Did you mean `ivr_greeting`?"
 
+    def test_duplicate_keys_are_warned_about(self, client: TestClient) -> None:
+        """A key the raw JSON gives twice is a warning on its path, as in the CLI."""
+        raw = '{"type": "pin_dialin", "phone_number": "+18058700061", "ivr_greeting": {"message": "a", "message": "b"}}'
+        response = client.post(PATH, content=raw, headers={"Content-Type": "application/json"})
+        assert response.status_code == 200
+        assert [(f["field"], f["code"]) for f in response.json()["findings"]] == [
+            ("ivr_greeting.message", "field.duplicate")]
+
     @pytest.mark.parametrize("body", [[PIN_BODY], "pin_dialin", 3])
     def test_non_object_body_is_422(self, client: TestClient, body: object) -> None:
         """A JSON body that is not an object is refused as a validation error."""
