@@ -21,12 +21,21 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+EPILOG = """\
+examples:
+  mediacheck check hold.mp3 https://example.com/hold.mp3
+  mediacheck check --format github --recursive assets/
+  mediacheck COMMAND --help      every option of a command, with examples
+
+exit codes: 0 all passed, 1 something failed, 2 usage error, 130 interrupted"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every sub-command registered."""
     parser = argparse.ArgumentParser(
         prog="mediacheck",
         description="Check that hold music will be accepted: MP3, under 10 MB, under 60 s, publicly reachable.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"mediacheck {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")

@@ -135,3 +135,18 @@ def test_deep_without_audio_tools_is_a_clean_error(run_cli: RunCli, short_mp3: P
     assert result.out == ""
     assert result.err == ("mediacheck: error: --deep needs the audio tools: install mediacheck[audio] (pydub) "
                           "and make ffmpeg available\n")
+
+
+@pytest.mark.ffmpeg
+def test_deep_adds_the_decode(run_cli: RunCli, fixtures_dir: Path) -> None:
+    """--deep decodes the audio: the report gains the decode measurements, which a plain check leaves out."""
+    import json
+
+    example = str(fixtures_dir / "example-hold-music.mp3")
+    plain = json.loads(run_cli("check", "--format", "json", example).out)
+    deep = run_cli("check", "--format", "json", "--deep", example)
+    assert deep.code == 0
+    assert plain["results"][0]["media"]["audio"] is None
+    audio = json.loads(deep.out)["results"][0]["media"]["audio"]
+    assert audio["decoded"] is True
+    assert audio["decoded_duration_s"] == pytest.approx(30.0, abs=0.002)
