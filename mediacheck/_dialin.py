@@ -192,7 +192,7 @@ def _phone_number_problems(value: str) -> list[tuple[str, str, str]]:
     """What keeps ``value`` from being E.164, as (code, message, hint) triples; empty when nothing is found."""
     shown = repr(value)
     stripped = value.strip()
-    digits = "".join(ch for ch in value if ch.isdigit())
+    digits = "".join(ch for ch in value if ch in string.digits)
     problems: list[tuple[str, str, str]] = []
     if any(ch.isalpha() for ch in value):
         problems.append(("phone_number.letters", f"`phone_number` {shown} contains letters; E.164 is digits only.",
@@ -201,11 +201,13 @@ def _phone_number_problems(value: str) -> list[tuple[str, str, str]]:
         problems.append(("phone_number.spaces", f"`phone_number` {shown} contains spaces; E.164 has none.",
                          "Remove the spaces."))
     leading_plus = {"+"} if stripped.startswith("+") and value.count("+") == 1 else set()
-    punctuation = sorted({ch for ch in value if not (ch.isdigit() or ch.isalpha() or ch.isspace())} - leading_plus)
-    if punctuation:
+    others = {ch for ch in value if not (ch in string.digits or ch.isalpha() or ch.isspace())} - leading_plus
+    if others:
+        # Mostly ( ) - . / but also non-ASCII digits (E.164 digits are 0-9) and invisible characters.
+        shown_others = " ".join(ch if ch.isprintable() else ascii(ch) for ch in sorted(others))
         problems.append(("phone_number.punctuation",
-                         f"`phone_number` {shown} contains punctuation ({' '.join(punctuation)}); "
-                         "E.164 is `+` then digits.", "Remove everything but the leading `+` and the digits."))
+                         f"`phone_number` {shown} contains punctuation or other non-digits ({shown_others}); "
+                         "E.164 is `+` then the digits 0-9.", "Remove everything but the leading `+` and the digits."))
     if stripped.startswith("00"):
         digits = digits[2:]
         problems.append(("phone_number.missing-plus",
@@ -217,7 +219,7 @@ def _phone_number_problems(value: str) -> list[tuple[str, str, str]]:
     if problems and problems[0][0] == "phone_number.letters":
         return problems  # the digit count of a vanity number says nothing
     if not digits:
-        problems.append(("phone_number.no-digits", f"`phone_number` {shown} has no digits.",
+        problems.append(("phone_number.no-digits", f"`phone_number` {shown} has no digits 0-9.",
                          "Write `+`, the country code, then the national number (e.g. +18058700061)."))
     elif len(digits) > E164_MAX_DIGITS:
         problems.append(("phone_number.too-long", f"`phone_number` {shown} has {len(digits)} digits; E.164 allows "
@@ -246,7 +248,7 @@ def _check_phone_number(plan: _Plan, body: Mapping[str, Any], kind: str | None) 
     # When only the form is wrong (spaces, dashes, 00) the digits say what the number is: offer it.
     stripped = value.strip()
     # "+44 (0)20 ..." marks the national trunk prefix, which E.164 leaves out.
-    digits = "".join(ch for ch in value.replace("(0)", "") if ch.isdigit())
+    digits = "".join(ch for ch in value.replace("(0)", "") if ch in string.digits)
     cleaned = "+" + (digits[2:] if stripped.startswith("00") else digits)
     offer = stripped.startswith(("+", "00")) and not any(ch.isalpha() for ch in value) and _E164.fullmatch(cleaned)
     suggestion = f" In E.164: {cleaned}." if offer else ""

@@ -1,0 +1,69 @@
+"""Whatever JSON arrives, the lint answers with a report (never a traceback), and its verdict matches its findings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mediacheck import DialinReport, Severity, lint_dialin_config
+from mediacheck._dialin import FIELD_KINDS, parse_config_json
+from tests.dialin.conftest import PUBLIC_ADDRESS
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12,
+)
+field_values = st.one_of(
+    json_values,
+    st.sampled_from(["pinless_dialin", "pin_dialin", "+18058700061", "+1 805", "https://your-app.example.com/x",
+                     "http://10.0.0.1/", "9jyatvPWQfBymCGDOYPYKF/TRZXR+08Gj4bvPF78pH0=", ""]),
+    st.fixed_dictionaries({"message": json_values}),
+)
+bodies = st.dictionaries(st.sampled_from([*FIELD_KINDS, "hold_music", "id"]), field_values, max_size=9)
+
+
+def public(host: str, port: int) -> Sequence[str]:
+    """A stub resolver: every name is on a public address (nothing is ever connected to)."""
+    return [PUBLIC_ADDRESS]
+
+
+def consistent(report: DialinReport) -> None:
+    """The report's verdict and JSON agree with its findings, and every finding is well formed."""
+    data = report.to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["ok"] is (not any(f.severity is Severity.ERROR for f in report.findings))
+    for finding in report.findings:
+        assert finding.code
+        assert finding.message.endswith(".")
+
+
+@settings(max_examples=200, deadline=None)
+@given(bodies)
+def test_any_body_gets_a_report(body: dict[str, Any]) -> None:
+    """Any mix of known and unknown fields with any JSON values gets a consistent report."""
+    consistent(lint_dialin_config(body, check_hold_music=False, resolver=public))
+
+
+@settings(max_examples=100, deadline=None)
+@given(json_values)
+def test_any_json_value_gets_a_report(value: Any) -> None:
+    """Any JSON value at all (arrays, strings, null) gets a report: a non-object is one error on the body."""
+    report = lint_dialin_config(value, check_hold_music=False, resolver=public)
+    consistent(report)
+    if not isinstance(value, dict):
+        assert report.codes() == ["field.type"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(json_values)
+def test_parse_round_trips_json_without_duplicates(value: Any) -> None:
+    """Parsing JSON text without duplicated keys gives the value json.loads gives, and no findings."""
+    text = json.dumps(value)
+    parsed, findings = parse_config_json(text)
+    assert parsed == json.loads(text)
+    assert findings == ()
