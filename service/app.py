@@ -19,6 +19,7 @@ from mediacheck._netguard import Resolver
 from service.middleware import BodySizeLimitMiddleware
 from service.resources import open_resources
 from service.routes import checks, dialin, health
+from service.schemas import ErrorOut
 from service.settings import Settings
 
 DESCRIPTION = """\
@@ -51,7 +52,10 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     app.add_exception_handler(MediacheckError, _library_error)
     app.include_router(health.router)
     app.include_router(checks.router)
-    app.include_router(dialin.router)
+    # FastAPI answers a JSON body it cannot decode (not UTF-8) with 400; say so for every JSON endpoint.
+    app.include_router(dialin.router, responses={
+        status.HTTP_400_BAD_REQUEST: {"model": ErrorOut, "description": "The body cannot be read (not UTF-8, say)."},
+    })
     return app
 
 

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 # The longest URL browsers, CDNs and most APIs accept; longer is refused with 422 before anything is fetched.
 MAX_URL_CHARS = 2048
 # Per-request limits may be raised, but not without bound: the service fetches for strangers.
 MAX_BYTES_CEILING = 100_000_000
 MAX_SECONDS_CEILING = 3600.0
+
+
+
+def _integral_number(value: Any) -> Any:
+    # JSON Schema's "integer" includes 9204.0; strict mode would refuse it, while 1.5, "9204" and true stay refused.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
 
 _EXAMPLE_URL = "https://example.com/static/hold-music.mp3"
 
@@ -40,10 +49,11 @@ class CheckRequest(BaseModel):
 
     url: Annotated[str, Field(strict=True, min_length=1, max_length=MAX_URL_CHARS,
                               description="The http(s) URL of the hold music.")]
-    max_bytes: Annotated[int | None, Field(strict=True, gt=0, le=MAX_BYTES_CEILING,
-                                           description="Size limit in bytes (exclusive); default 10,000,000.")] = None
-    max_seconds: Annotated[float | None, Field(strict=True, gt=0, le=MAX_SECONDS_CEILING, allow_inf_nan=False,
-                                               description="Duration limit in seconds (exclusive); default 60.")] = None
+    max_bytes: Annotated[int, Field(strict=True, gt=0, le=MAX_BYTES_CEILING),
+                         BeforeValidator(_integral_number)] | None = (
+        Field(default=None, description="Size limit in bytes (exclusive); default 10,000,000."))
+    max_seconds: Annotated[float, Field(strict=True, gt=0, le=MAX_SECONDS_CEILING, allow_inf_nan=False)] | None = (
+        Field(default=None, description="Duration limit in seconds (exclusive); default 60."))
 
 
 class _Open(BaseModel):

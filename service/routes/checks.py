@@ -22,6 +22,7 @@ UPLOAD_PATH = "/v1/checks/upload"  # the body-size middleware gives this path th
 router = APIRouter(prefix="/v1", tags=["checks"])
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {
+    status.HTTP_400_BAD_REQUEST: {"model": ErrorOut, "description": "The body cannot be read (not UTF-8, say)."},
     status.HTTP_401_UNAUTHORIZED: {"model": ErrorOut, "description": "API keys are configured and none was sent."},
     status.HTTP_413_CONTENT_TOO_LARGE: {"model": ErrorOut, "description": "The request body is over the cap."},
     status.HTTP_503_SERVICE_UNAVAILABLE: {"model": ErrorOut,
@@ -64,7 +65,11 @@ _UPLOAD_BODY = {
                         status.HTTP_408_REQUEST_TIMEOUT: {"model": ErrorOut,
                                                           "description": "The upload took too long."},
                         status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: {"model": ErrorOut,
-                                                                 "description": "The body is not multipart."}})
+                                                                 "description": "The body is not multipart."},
+                        status.HTTP_422_UNPROCESSABLE_CONTENT: {
+                            "description": "No `file` field, or a malformed multipart body.",
+                            "content": {"application/json": {"schema": {
+                                "$ref": "#/components/schemas/HTTPValidationError"}}}}})
 async def check_upload(request: Request, response: Response, resources: Resources, _key: ApiKey,
                        _slot: CheckSlot) -> dict[str, Any]:
     """Check the multipart field ``file`` while it arrives, stopping as soon as the verdict is certain.

@@ -12,11 +12,15 @@ from fastapi.testclient import TestClient
 from tests.support.servers import LoopbackServer, Redirect, Static
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def media(good_mp3: bytes, long_mp3: bytes, wav_bytes: bytes) -> Iterator[LoopbackServer]:
-    """A loopback server with a good MP3, a too-long MP3, a WAV, redirects and a missing file."""
+    """A loopback server with a good MP3, a too-long MP3, a WAV, redirects and a missing file.
+
+    ``/guarded.mp3`` is requested only by tests that expect the guard to refuse it: its hit count stays 0.
+    """
     routes: dict[str, Any] = {
         "/good.mp3": Static(good_mp3),
+        "/guarded.mp3": Static(good_mp3),
         "/long.mp3": Static(long_mp3),
         "/tone.mp3": Static(wav_bytes, content_type="audio/wav"),
         "/to-good": Redirect("/good.mp3"),
@@ -103,9 +107,9 @@ class TestGuard:
     def test_loopback_is_refused_unless_allowed(self, client_for: Callable[..., TestClient],
                                                 media: LoopbackServer) -> None:
         """Without the exemption, the loopback media server is a blocked address and is never contacted."""
-        report = _check(client_for(allow_networks=()), media.url("/good.mp3"))
+        report = _check(client_for(allow_networks=()), media.url("/guarded.mp3"))
         assert "access.blocked-address" in _codes(report)
-        assert media.hits["/good.mp3"] == 0
+        assert media.hits["/guarded.mp3"] == 0
 
     @pytest.mark.parametrize(("url", "code"), [
         ("http://169.254.169.254/latest/meta-data/", "access.blocked-address"),
@@ -131,7 +135,7 @@ class TestGuard:
         assert report["ok"] is False
         assert "access.blocked-address" in _codes(report)
         assert report["media"] is None
-        assert media.hits[path] == 1
+        assert media.hits[path] == 1  # the origin was asked once; the redirect target never
 
 
 class _StubDns:
@@ -162,9 +166,9 @@ class TestStubResolver:
                                                               media: LoopbackServer, answers: list[str]) -> None:
         """If any DNS answer is outside the allowed ranges the fetch is refused, and nothing is contacted."""
         dns = _StubDns({"hold-music.test": answers})
-        report = _check(client_for(resolver=dns), f"http://hold-music.test:{media.port}/good.mp3")
+        report = _check(client_for(resolver=dns), f"http://hold-music.test:{media.port}/guarded.mp3")
         assert "access.blocked-address" in _codes(report)
-        assert media.hits["/good.mp3"] == 0
+        assert media.hits["/guarded.mp3"] == 0
 
     def test_redirect_to_a_name_resolving_privately_is_refused(self, client_for: Callable[..., TestClient],
                                                                good_mp3: bytes) -> None:
