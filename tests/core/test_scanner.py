@@ -1,0 +1,191 @@
+"""The frame scanner on crafted streams: mid-stream tags, CRC frames, huge tags, limits, memory and bad paths."""
+
+from __future__ import annotations
+
+import os
+import tracemalloc
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mediacheck import Limits, check_bytes, check_file
+from mediacheck._check import check_chunks
+from mediacheck._inspector import Inspector
+from tests.core.conftest import FIXTURES, chunks
+
+NOXING = (FIXTURES / "cbr-noxing-5s.mp3").read_bytes()
+_ID3_END = 10 + ((NOXING[6] << 21) | (NOXING[7] << 14) | (NOXING[8] << 7) | NOXING[9])
+FRAMES = NOXING[_ID3_END:]  # 5 s of 96 kbps frames, no tags, no Xing
+FRAME_COUNT = check_bytes(FRAMES).media.frames  # type: ignore[union-attr]
+
+
+def id3v2(body_size: int, *, footer: bool = False) -> bytes:
+    """An ID3v2.4 tag of ``body_size`` zero bytes (padding), with a footer if asked."""
+    size = bytes((body_size >> s) & 0x7F for s in (21, 14, 7, 0))
+    flags = 0x10 if footer else 0
+    tag = b"ID3\x04\x00" + bytes([flags]) + size + bytes(body_size)
+    return tag + (b"3DI\x04\x00" + bytes([flags]) + size if footer else b"")
+
+
+def first_frame_length() -> int:
+    """The length of the first frame in FRAMES (all are 96 kbps at 44.1 kHz: 313 or 314 bytes)."""
+    return 144 * 96_000 // 44_100 + ((FRAMES[2] >> 1) & 1)
+
+
+def test_mid_stream_id3v2_with_footer_is_a_tag_not_junk() -> None:
+    """An ID3v2.4 tag with a footer between two frames is skipped and counted; every frame is still found."""
+    cut = first_frame_length()
+    data = FRAMES[:cut] + id3v2(500, footer=True) + FRAMES[cut:]
+    report = check_bytes(data)
+    assert report.media is not None
+    assert report.media.frames == FRAME_COUNT
+    assert report.media.tags is not None
+    assert report.media.tags["by_kind"] == {"id3v2": 10 + 500 + 10}
+    assert "format.junk" not in report.codes()
+
+
+def test_crc_protected_frames_are_scanned() -> None:
+    """Frames whose protection bit says a CRC follows keep their length: the same frames are counted."""
+    data = bytearray(FRAMES)
+    pos = 0
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        data[pos + 1] &= 0xFE
+        pos += 144 * 96_000 // 44_100 + ((data[pos + 2] >> 1) & 1)
+    report = check_bytes(bytes(data))
+    assert report.media is not None
+    assert report.media.frames == FRAME_COUNT
+    assert report.ok
+
+
+def test_a_tag_bigger_than_the_capture_cap_is_counted_not_buffered() -> None:
+    """A 3 MB ID3v2 tag is skipped in constant memory, counted, and warned about as eating the size budget."""
+    data = id3v2(3_000_000) + FRAMES
+    tracemalloc.start()
+    try:
+        inspector = Inspector()
+        for piece in chunks(data, 64 * 1024):
+            inspector.feed(piece)
+            del piece
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    inspection = inspector.finish()
+    assert inspection.media.tags is not None
+    assert inspection.media.tags["bytes"] == 3_000_010
+    assert "size.tags-large" in [f.code for f in inspection.findings]
+    assert peak < 1_000_000
+
+
+def _endless(frames: bytes, total: int) -> Iterator[bytes]:
+    sent = 0
+    while sent < total:
+        for piece in chunks(frames, 65536):
+            yield piece
+            sent += len(piece)
+
+
+def _peak_for(total: int) -> int:
+    limits = Limits(size_limit_bytes=10**12, duration_limit_s=10.0**7)
+    tracemalloc.start()
+    try:
+        report = check_chunks(_endless(FRAMES, total), limits=limits)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.media is not None
+    assert report.media.bytes >= total
+    return peak
+
+
+def test_memory_does_not_grow_with_the_stream() -> None:
+    """Scanning 12 MB of frames peaks at about the memory of scanning 1.2 MB (one chunk plus a small carry)."""
+    small = _peak_for(1_200_000)
+    large = _peak_for(12_000_000)
+    assert large < small * 1.5 + 64 * 1024
+    assert large < 1_000_000
+
+
+def test_size_limit_stops_the_scan_and_fails() -> None:
+    """With a 20,000-byte limit, a 60 KB file fails on size, and a chunked feed stops at the limit."""
+    limits = Limits(size_limit_bytes=20_000)
+    inspector = Inspector(limits)
+    fed = 0
+    for piece in chunks(NOXING, 4096):
+        fed += len(piece)
+        if inspector.feed(piece):
+            break
+    assert 20_000 <= fed < 20_000 + 4096
+    inspection = inspector.finish()
+    assert inspection.media.complete is False
+    assert "size.too-large" in [f.code for f in inspection.findings]
+
+
+def test_size_equal_to_the_limit_fails() -> None:
+    """A file exactly as large as the limit is not "less than" it."""
+    report = check_bytes(NOXING, limits=Limits(size_limit_bytes=len(NOXING)))
+    assert "size.too-large" in report.codes()
+    assert "size.too-large" not in check_bytes(NOXING, limits=Limits(size_limit_bytes=len(NOXING) + 1)).codes()
+
+
+def test_duration_equal_to_the_limit_fails() -> None:
+    """A stream whose frames last exactly the limit fails; a hair longer limit passes."""
+    media = check_bytes(NOXING).media
+    assert media is not None
+    assert media.stream_duration_s is not None
+    exact = FRAME_COUNT * 1152 / 44100
+    assert "duration.too-long" in check_bytes(NOXING, limits=Limits(duration_limit_s=exact)).codes()
+    assert "duration.too-long" not in check_bytes(NOXING, limits=Limits(duration_limit_s=exact + 1e-6)).codes()
+
+
+def test_non_mp3_first_bytes_stop_at_once() -> None:
+    """An HTML page is judged from its first bytes: the inspector says stop before the rest arrives."""
+    inspector = Inspector()
+    page = (FIXTURES / "share-page.html").read_bytes() * 20
+    assert inspector.feed(page[:600]) is True
+    assert inspector.finish().media.format == "html"
+
+
+def test_adts_aac_is_not_taken_for_mpeg_audio() -> None:
+    """AAC's ADTS sync word (0xFFF1) does not start an MPEG frame scan, even after an ID3 tag."""
+    report = check_bytes(id3v2(100) + (FIXTURES / "not-mp3-adts.aac").read_bytes())
+    assert report.media is not None
+    assert report.media.format == "aac"
+
+
+def test_mp3_in_riff_is_named_as_such() -> None:
+    """MP3 audio inside a WAV container is called out as wrapped, not passed as MP3."""
+    report = check_file(FIXTURES / "not-mp3-mp3-in-riff.wav")
+    assert report.errors[0].code == "format.not-mp3"
+    assert "wrapped in a RIFF/WAVE container" in report.errors[0].message
+
+
+def test_s3_error_body_names_its_code() -> None:
+    """An S3 error document is named with its error code, so the fix (permissions) is obvious."""
+    report = check_file(FIXTURES / "s3-access-denied.xml")
+    assert "AccessDenied" in report.errors[0].message
+
+
+class TestBadPaths:
+    """Paths that cannot be read give a failing report with an access finding, never a traceback."""
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        """A missing path fails with access.not-found."""
+        assert check_file(tmp_path / "nope.mp3").codes() == ["access.not-found"]
+
+    def test_directory(self, tmp_path: Path) -> None:
+        """A directory fails with access.unreadable."""
+        assert check_file(tmp_path).codes() == ["access.unreadable"]
+
+    @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
+    def test_unreadable_file(self, tmp_path: Path) -> None:
+        """A file without read permission fails with access.unreadable."""
+        target = tmp_path / "locked.mp3"
+        target.write_bytes(NOXING)
+        target.chmod(0)
+        assert check_file(target).codes() == ["access.unreadable"]
+
+    @pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
+    def test_read_error_midway(self) -> None:
+        """A file that opens but fails to read (/proc/self/mem answers EIO) fails with access.unreadable."""
+        assert check_file("/proc/self/mem").codes() == ["access.unreadable"]
