@@ -56,7 +56,25 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     app.include_router(dialin.router, responses={
         status.HTTP_400_BAD_REQUEST: {"model": ErrorOut, "description": "The body cannot be read (not UTF-8, say)."},
     })
+    if not settings.api_keys:
+        _drop_auth_from_document(app)
     return app
+
+
+def _drop_auth_from_document(app: FastAPI) -> None:
+    # Without configured keys nothing asks for a bearer token, so the document must not claim it does
+    # (clients and schemathesis read `security` as "send a key or get 401").
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build()
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                operation.pop("security", None)
+        document.get("components", {}).pop("securitySchemes", None)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _library_error(request: Request, exc: Exception) -> JSONResponse:

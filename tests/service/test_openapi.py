@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -86,11 +86,20 @@ class TestDocument:
         for status in ("401", "413", "503"):
             assert status in document["paths"]["/v1/checks"]["post"]["responses"]
 
-    def test_bearer_scheme_is_declared(self, client: TestClient) -> None:
-        """The API-key requirement shows up as an HTTP bearer security scheme."""
-        schemes = client.get("/openapi.json").json()["components"]["securitySchemes"]
-        assert any(scheme == {"type": "http", "scheme": "bearer", "description": scheme.get("description")}
-                   for scheme in schemes.values())
+    def test_bearer_scheme_is_declared_when_keys_are_set(self, client_for: Callable[..., TestClient]) -> None:
+        """With API keys configured, /v1 operations require an HTTP bearer security scheme."""
+        document = client_for(api_keys=("k",)).get("/openapi.json").json()
+        schemes = document["components"]["securitySchemes"]
+        assert [(s["type"], s["scheme"]) for s in schemes.values()] == [("http", "bearer")]
+        assert document["paths"]["/v1/checks"]["post"]["security"]
+        assert "security" not in document["paths"]["/healthz"]["get"]
+
+    def test_no_security_claimed_without_keys(self, client: TestClient) -> None:
+        """Without keys the document does not claim a token is needed (it is not)."""
+        document = client.get("/openapi.json").json()
+        assert "securitySchemes" not in document.get("components", {})
+        assert all("security" not in operation for path in document["paths"].values()
+                   for operation in path.values())
 
     def test_docs_page_is_served(self, client: TestClient) -> None:
         """The interactive docs page loads."""
