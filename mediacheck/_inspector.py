@@ -409,6 +409,10 @@ class Inspector:
         """A frame position the fast loop declined: near the buffer's end, a tag, or junk."""
         if pos >= end:
             return pos
+        if eof and end - pos < 4 and data[pos] == 0xFF:
+            # The stream ends inside a frame header: a cut-short frame decoders drop, not junk.
+            self._truncated = True
+            return end
         # Near the buffer's end a frame or a short tag's start may be cut: wait for enough bytes to tell.
         if end - pos < _FRAME_PEEK and not eof and (data[pos] == 0xFF or data[pos] in b"ITAL"):
             return self._need_more(pos, end, _FRAME_PEEK)
@@ -479,7 +483,7 @@ class Inspector:
             if not FREE_FORMAT[key] or key & LOCK_MASK != self._lock:
                 break
             flen = base + ((key >> 1) & 1)
-            if pos == 0 and self._frames == 0 and self._vbr is None:
+            if self._frames == 0 and self._vbr is None:
                 vbr = parse_vbr_header(data[pos:pos + min(flen, VBR_HEADER_BYTES, end - pos)], self._version_bits,
                                        self._channels == 1, self._protected)
                 if vbr is not None:
