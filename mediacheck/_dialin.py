@@ -287,13 +287,15 @@ def _check_webhook_text(plan: _Plan, path: str, value: str) -> SplitResult | Non
     differentials) run on what passes here.
     """
     try:
-        parts = urlsplit(value.strip())
+        parts = urlsplit(value)
         parts.port  # noqa: B018 -- raises ValueError for a port that is not a number in range
     except ValueError as exc:
         plan.error(path, "url.invalid", f"`{path}` is not a valid URL ({exc}).", "Give an absolute https:// URL.")
         return None
-    if any(ch.isspace() for ch in value.strip()):
-        plan.error(path, "url.invalid", f"`{path}` contains whitespace.", "Percent-encode spaces as %20.")
+    if any(ch.isspace() for ch in value):
+        # Even at the ends: the API receives the string as given, spaces included.
+        plan.error(path, "url.invalid", f"`{path}` contains whitespace.",
+                   "Remove spaces and line breaks around the URL; percent-encode any inside it as %20.")
         return None
     if not parts.scheme or not parts.hostname:
         plan.error(path, "url.invalid", f"`{path}` {value!r} is not an absolute URL.",
@@ -318,7 +320,7 @@ def _check_room_creation_api(plan: _Plan, body: Mapping[str, Any]) -> None:
         return
     if _check_webhook_text(plan, "room_creation_api", value) is None:
         return
-    policy = check_url_policy(value.strip())
+    policy = check_url_policy(value)
     if isinstance(policy, Finding):
         plan.error("room_creation_api", policy.code, policy.message, WEBHOOK_HINT)
     else:

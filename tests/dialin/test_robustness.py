@@ -42,7 +42,7 @@ def consistent(report: DialinReport) -> None:
         assert finding.message.endswith(".")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(bodies)
 def test_any_body_gets_a_report(body: dict[str, Any]) -> None:
     """Any mix of known and unknown fields with any JSON values gets a consistent report."""

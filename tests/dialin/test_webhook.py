@@ -87,6 +87,7 @@ class TestUrlForm:
         ("/api/dial", ["url.invalid"]),
         ("your-app.example.com/api/dial", ["url.invalid"]),
         ("https://your app.example.com/", ["url.invalid"]),
+        (" https://your-app.example.com/api/dial\n", ["url.invalid"]),
         ("https://2130706433/api/dial", ["url.invalid"]),
         ("https://0x7f.1/api/dial", ["url.invalid"]),
         ("https://your-app.example.com:99999/", ["url.invalid"]),
