@@ -140,7 +140,8 @@ def _measure_pcm(stream: IO[bytes], levels: _Levels) -> None:
         rms, peak = segment.rms, segment.max
         levels.sum_squares += float(rms) * rms * block_frames * levels.channels
         levels.peak = max(levels.peak, peak)
-        levels.clipped += audioop.lin2lin(block, 2, 1).translate(_NEAR_FULL_SCALE).count(1)
+        if peak >= _CLIP_STEP << 8:
+            levels.clipped += audioop.lin2lin(block, 2, 1).translate(_NEAR_FULL_SCALE).count(1)
         # A block whose peak is under the threshold is silence throughout; one whose overall RMS is over it
         # holds at least one loud window; only blocks in between need pydub's window-by-window scan.
         if _dbfs(peak) < threshold:
