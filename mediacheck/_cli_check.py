@@ -109,7 +109,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                         help=f"let URLs reach this private network (repeatable; also ${ALLOW_NETWORKS_ENV}, "
                              f"comma-separated), e.g. 127.0.0.0/8 for a local server")
     parser.add_argument("--concurrency", type=_positive_int, default=DEFAULT_CONCURRENCY, metavar="N",
-                        help=f"check up to N targets at once (default {DEFAULT_CONCURRENCY})")
+                        help=f"fetch up to N URLs at once; local files are scanned one after another, the scan "
+                             f"being CPU-bound (default {DEFAULT_CONCURRENCY})")
     parser.add_argument("--recursive", action="store_true",
                         help="expand folders to the *.mp3 files in all their sub-folders too")
     parser.add_argument("--deep", action="store_true",
