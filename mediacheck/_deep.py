@@ -61,6 +61,7 @@ LAYER3_FRAME_SAMPLES = {"1": 1152, "2": 576, "2.5": 576}
 MAX_DECODE_REASONS = 3
 
 _BLOCK_SECONDS = 1
+_LAYOUTS = {1: "mono", 2: "stereo"}
 # 8-bit view of 16-bit PCM (audioop.lin2lin keeps the high byte): which of its 256 values lie in the clip
 # band, as a bytes.translate table mapping them to 1 and the rest to 0, so counting stays in C.
 _CLIP_STEP = math.floor(128 * 10 ** (-CLIP_BAND_DB / 20))
@@ -322,7 +323,8 @@ def _listening_findings(media: MediaInfo | None, audio: dict[str, Any]) -> list[
         findings.append(_finding(
             "audio.beyond-telephony", Severity.INFO,
             f"Phone lines carry {TELEPHONY_SAMPLE_RATE:,} Hz mono (wideband {WIDEBAND_SAMPLE_RATE:,} Hz); this "
-            f"audio is {rate:,} Hz with {channels} channel(s){bitrate}, so the extra only costs size.",
+            f"audio is {rate:,} Hz {_LAYOUTS.get(channels, f'{channels}-channel')}{bitrate}, so the extra only "
+            "costs size.",
             "`mediacheck fix` makes a mono 22,050 Hz MP3 that sounds the same on a call at a fraction of the size.",
         ))
     return findings

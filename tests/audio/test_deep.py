@@ -63,7 +63,7 @@ class TestMeasurements:
         assert note.severity is Severity.INFO
         assert "8,000 Hz mono" in note.message
         assert "320 kbps" in note.message
-        assert "2 channel" in note.message
+        assert "44,100 Hz stereo" in note.message
         assert report.ok
 
     def test_bytes_and_file_measure_the_same(self, media: Media) -> None:
