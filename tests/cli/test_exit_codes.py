@@ -150,3 +150,12 @@ def test_deep_adds_the_decode(run_cli: RunCli, fixtures_dir: Path) -> None:
     audio = json.loads(deep.out)["results"][0]["media"]["audio"]
     assert audio["decoded"] is True
     assert audio["decoded_duration_s"] == pytest.approx(30.0, abs=0.002)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["check", "--help"]], ids=["mediacheck", "check"])
+def test_help_lists_examples_and_exit_codes(run_cli: RunCli, argv: list[str]) -> None:
+    """--help exits 0 and shows runnable examples and the exit codes."""
+    result = run_cli(*argv)
+    assert result.code == 0
+    assert "\nexamples:\n  mediacheck check " in result.out
+    assert "130" in result.out
