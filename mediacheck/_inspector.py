@@ -48,6 +48,27 @@ _START, _SNIFF, _SYNC, _FRAMES, _RESYNC, _FINISHED = range(6)
 _SKIP_FRAME, _SKIP_TAG = 1, 2
 
 
+# MP3 decoders (LAME's, mpg123's, FFmpeg's) output 528 + 1 samples of filter delay before the first real
+# sample; the LAME-format header's delay and padding are counted on top of it.
+DECODER_DELAY = 529
+
+
+def gapless_samples(stream: int, spf: int, delay: int, padding: int, header_frames: int | None) -> int:
+    """Samples a gapless decoder plays from ``stream`` samples, as FFmpeg applies a LAME-format header.
+
+    FFmpeg skips ``delay + 529`` samples at the start and drops the samples from ``header_frames * spf -
+    padding + 529`` up to ``header_frames * spf`` (the frame the header counts to). Normally that removes
+    exactly delay + padding; a padding under 529 removes nothing at the end, and a wrong count (forged,
+    joined or truncated files) drops the padding where the count says, or nowhere if that is past the end.
+    """
+    played = stream - delay - DECODER_DELAY
+    if header_frames:
+        window_end = min(header_frames * spf, stream)
+        window_start = max(header_frames * spf - padding + DECODER_DELAY, 0)
+        played -= max(0, window_end - window_start)
+    return max(0, played)
+
+
 class Inspector:
     """Measures a byte stream fed in chunks; ``feed`` returns True once the verdict is certain."""
 
@@ -590,12 +611,7 @@ class Inspector:
         vbr = self._vbr
         header_frames = vbr.frames if vbr is not None else None
         if vbr is not None and vbr.delay is not None and vbr.padding is not None:
-            # FFmpeg drops the delay at the start and the padding just before the frame the header counts
-            # to; when a wrong count (forged, joined, truncated file) points past the end, no padding goes.
-            playback = stream - vbr.delay
-            if header_frames is not None and header_frames <= self._frames:
-                playback -= vbr.padding
-            playback = max(0, playback)
+            playback = gapless_samples(stream, self._spf, vbr.delay, vbr.padding, header_frames)
         return MediaFacts(
             "mp3", f"MPEG-{version} Layer III audio", size, complete, layer=3, mpeg_version=version,
             sample_rate=self._rate, playback_samples=playback, stream_samples=stream, header_frames=header_frames,

@@ -68,3 +68,25 @@ def test_truncated_last_frame_counts_as_ffmpeg_plays_it(ffmpeg_exe: str, tmp_pat
     assert report.media is not None
     assert report.media.duration_s == pytest.approx(samples / rate, abs=0.002)
     assert "format.truncated" in report.codes()
+
+
+@pytest.mark.parametrize(("encoder", "delay", "padding"), [
+    (b"Lavc", 576, 1260),  # what FFmpeg's encoder writes
+    (b"LAME", 1105, 529),  # padding that only covers the decoder delay
+    (b"Lavf", 0, 0),  # FFmpeg's remuxer with no gapless info: only the decoder delay goes
+    (b"LAME", 576, 100),  # padding under 529 removes nothing at the end
+    (b"Lavc", 2000, 2500),
+    (b"Fake", 576, 1260),  # an unknown encoder's numbers are not gapless info
+])
+def test_lame_header_delay_and_padding_as_ffmpeg_applies_them(ffmpeg_exe: str, tmp_path: Path, encoder: bytes,
+                                                              delay: int, padding: int) -> None:
+    """Rewriting the LAME-format encoder, delay and padding changes the duration exactly as FFmpeg's decode."""
+    data = (Path(__file__).resolve().parents[2] / "fixtures" / "mpeg2-24k-mono-8s.mp3").read_bytes()
+    at = data.index(b"Lavc")
+    packed = (delay << 12 | padding).to_bytes(3, "big")
+    target = tmp_path / "gapless.mp3"
+    target.write_bytes(data[:at] + encoder + data[at + 4:at + 21] + packed + data[at + 24:])
+    samples, rate = _decode_samples(ffmpeg_exe, target)
+    media = check_file(target).media
+    assert media is not None
+    assert media.duration_s == pytest.approx(samples / rate, abs=0.5 / rate)
