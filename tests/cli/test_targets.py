@@ -93,3 +93,26 @@ class TestBadTargets:
         assert [r["ok"] for r in results] == [False, True]
         assert results[0]["findings"][0]["code"].startswith("access.")
         assert "Traceback" not in result.err
+
+
+def test_a_crash_on_one_target_costs_only_that_result(run_cli: RunCli, short_mp3: Path, not_mp3: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Were the library to crash on one file, that file fails with internal.error and the others are checked."""
+    import mediacheck._cli_check as cli_check
+
+    real_check_file = cli_check.check_file
+
+    def crash_on_notes(path: str, **kwargs: object) -> object:
+        if path == str(not_mp3):
+            raise RuntimeError("simulated bug")
+        return real_check_file(path, **kwargs)  # type: ignore[arg-type]
+
+    # A stand-in bug: the real library has none to trigger on purpose.
+    monkeypatch.setattr(cli_check, "check_file", crash_on_notes)
+    result = run_cli("check", "--format", "json", str(short_mp3), str(not_mp3), str(short_mp3))
+    assert result.code == 1
+    results = json.loads(result.out)["results"]
+    assert [r["ok"] for r in results] == [True, False, True]
+    assert results[1]["findings"][0]["code"] == "internal.error"
+    assert "RuntimeError: simulated bug" in results[1]["findings"][0]["message"]
+    assert "Traceback" not in result.err
