@@ -153,6 +153,10 @@ class TestDecodeErrors:
         reasons = report.media.audio["decode_error_reasons"]
         assert reasons
         assert reasons[0] in corrupt[0].message
+        mismatch = next(f for f in report.findings if f.code == "audio.sample-count-mismatch")
+        assert mismatch.severity is Severity.WARNING
+        assert report.media.duration_s is not None
+        assert report.media.audio["decoded_duration_s"] < report.media.duration_s - 1152 / 44100
 
     def test_not_audio_is_not_called_corrupt(self, media: Media) -> None:
         """An HTML page already fails as not MP3; the deep check records that ffmpeg cannot decode it, quietly."""
@@ -180,6 +184,23 @@ class TestLimits:
         assert report.media.audio["capped"] is True
         assert report.media.audio["decoded_duration_s"] == pytest.approx(10.0, abs=0.05)
         assert "audio.sample-count-mismatch" not in report.codes()
+
+
+class TestFromUrl:
+    """check_url(deep=True) runs the same deep check on what it fetched."""
+
+    def test_deep_check_of_a_loopback_url(self, media: Media) -> None:
+        """A fetched file gets the listening findings and measurements a local one would."""
+        from mediacheck import check_url
+        from tests.support.servers import LoopbackServer, Static
+
+        body = media("leading_silence").read_bytes()
+        with LoopbackServer({"/hold.mp3": Static(body)}) as server:
+            report = check_url(server.url("/hold.mp3"), deep=True, allow_networks=("127.0.0.0/8",))
+        assert "audio.silence-leading" in report.codes()
+        assert report.media is not None
+        assert report.media.audio is not None
+        assert report.media.audio["leading_silence_s"] == pytest.approx(5.0, abs=0.05)
 
 
 class TestAsync:

@@ -153,6 +153,13 @@ class TestRefusals:
         assert caught.value.reason == "not-audio"
         assert _leftovers(tmp_path, set()) == []
 
+    def test_silent_input_is_refused(self, media: Media, tmp_path: Path) -> None:
+        """An input that is silent throughout leaves nothing once its silence is stripped: FixError, no file."""
+        with pytest.raises(FixError, match="silent") as caught:
+            fix_file(media("silent"), tmp_path / "hold.mp3")
+        assert caught.value.reason == "empty"
+        assert _leftovers(tmp_path, set()) == []
+
     def test_missing_input(self, tmp_path: Path) -> None:
         """A path with no file behind it is a FixError saying so."""
         with pytest.raises(FixError, match="no file"):
