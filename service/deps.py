@@ -79,4 +79,6 @@ async def acquire_check_slot(resources: Resources) -> AsyncIterator[None]:
         resources.slots.release()
 
 
-CheckSlot = Annotated[None, Depends(acquire_check_slot)]
+# scope="function": the slot frees when the check ends, before the answer is sent, so a client that keeps
+# exactly MEDIACHECK_MAX_CONCURRENCY requests in flight never races its own previous request into a 503.
+CheckSlot = Annotated[None, Depends(acquire_check_slot, scope="function")]
