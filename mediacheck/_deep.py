@@ -17,6 +17,7 @@ import re
 import struct
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -59,6 +60,9 @@ DECODE_CAP_FACTOR = 10
 # Samples per MPEG Layer III frame (ISO 11172-3 / 13818-3): the tolerance of the sample-count cross-check.
 LAYER3_FRAME_SAMPLES = {"1": 1152, "2": 576, "2.5": 576}
 MAX_DECODE_REASONS = 3
+# ffmpeg decodes a 10 MB MP3 in well under 5 s on the 2-core CI machine; one still running after this is
+# stuck on hostile input, and is killed so a service worker is not held forever.
+DECODE_TIMEOUT_S = 120.0
 
 _BLOCK_SECONDS = 1
 _LAYOUTS = {1: "mono", 2: "stereo"}
@@ -92,6 +96,7 @@ class _Levels:
     error_count: int = 0
     integrated_lufs: float | None = None
     returncode: int = 0
+    timed_out: bool = False
 
 
 def _read_exact(stream: IO[bytes], n: int) -> bytes:
@@ -197,6 +202,14 @@ def _decode(path: Path, cap_seconds: float) -> _Levels:
     levels = _Levels()
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
+        fired = threading.Event()
+
+        def stop_stuck_decoder() -> None:
+            fired.set()
+            proc.kill()
+
+        watchdog = threading.Timer(DECODE_TIMEOUT_S, stop_stuck_decoder)
+        watchdog.start()
         try:
             assert proc.stdout is not None
             _enlarge_pipe(proc.stdout)
@@ -204,6 +217,8 @@ def _decode(path: Path, cap_seconds: float) -> _Levels:
             proc.stdout.close()
             levels.returncode = proc.wait()
         finally:
+            watchdog.cancel()
+            levels.timed_out = fired.is_set()
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
@@ -241,6 +256,7 @@ def _measurements(levels: _Levels, cap_seconds: float) -> dict[str, Any]:
         "decoded_samples": levels.frames,
         "decoded_duration_s": round(duration, 6),
         "capped": duration >= cap_seconds - 0.001,
+        "timed_out": levels.timed_out,
         "decode_errors": levels.error_count,
         "decode_error_reasons": list(levels.reasons),
         "silent": silent and levels.frames > 0,
@@ -261,6 +277,13 @@ def _finding(code: str, severity: Severity, message: str, hint: str | None = Non
 def _decode_findings(report: Report, audio: dict[str, Any], levels: _Levels) -> list[Finding]:
     findings: list[Finding] = []
     already_judged = any(f.code.startswith("format.") and f.severity is Severity.ERROR for f in report.findings)
+    if levels.timed_out:
+        return [_finding(
+            "audio.decode-timeout", Severity.WARNING,
+            f"ffmpeg was still decoding after {DECODE_TIMEOUT_S:g} s and was stopped; the measurements cover only "
+            f"the first {audio['decoded_duration_s']:.1f} s.",
+            "Re-encode the file (`mediacheck fix` does) and check it again.",
+        )]
     failed = levels.returncode != 0 or not audio["decoded"]
     if (failed or levels.error_count) and not already_judged:
         reason = "; ".join(levels.reasons) or f"ffmpeg exited with status {levels.returncode}"

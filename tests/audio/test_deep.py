@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mediacheck import Limits, Severity, check_bytes, check_file
+from mediacheck import Limits, Severity, _deep, check_bytes, check_file
 from mediacheck._deep import (
     CLIPPED_SAMPLE_SHARE,
     MAX_EDGE_SILENCE_S,
@@ -184,6 +184,21 @@ class TestLimits:
         assert report.media.audio["capped"] is True
         assert report.media.audio["decoded_duration_s"] == pytest.approx(10.0, abs=0.05)
         assert "audio.sample-count-mismatch" not in report.codes()
+
+
+    def test_stuck_decoder_is_stopped(self, media: Media, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """An ffmpeg that never finishes is killed after DECODE_TIMEOUT_S and reported, not waited on forever."""
+        stuck = tmp_path / "stuck-ffmpeg"
+        stuck.write_text("#!/bin/sh\nexec sleep 30\n")
+        stuck.chmod(0o755)
+        monkeypatch.setenv("MEDIACHECK_FFMPEG", str(stuck))
+        monkeypatch.setattr(_deep, "DECODE_TIMEOUT_S", 0.3)
+        report = check_file(media("mp3_short"), deep=True)
+        assert "audio.decode-timeout" in report.codes()
+        assert "format.corrupt" not in report.codes()
+        assert report.media is not None
+        assert report.media.audio is not None
+        assert report.media.audio["timed_out"] is True
 
 
 class TestFromUrl:
