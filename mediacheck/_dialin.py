@@ -49,7 +49,9 @@ MESSAGE_OBJECT_FIELDS = ("timeout_config", "ivr_greeting")
 MESSAGE_OBJECT_KEYS = ("message",)
 
 # E.164: "+", a country code that never starts with 0, at most 15 digits in all. The shortest numbers in
-# service (Saint Helena, Niue, Tokelau: a 3-digit country code and 4 subscriber digits) have 7.
+# service (Saint Helena, Niue, Tokelau: a 3-digit country code and 4 subscriber digits) have 7. The rule is
+# the spec's syntactic one, written out here: a numbering-plan library (phonenumbers) would also judge whether
+# a number is assigned, which changes with every plan update and needs a region for national-format input.
 E164_MAX_DIGITS = 15
 E164_MIN_DIGITS = 7
 _E164 = re.compile(rf"\+[1-9][0-9]{{{E164_MIN_DIGITS - 1},{E164_MAX_DIGITS - 1}}}")

@@ -53,6 +53,14 @@ class TestPublicAddress:
         assert finding.message.startswith("`room_creation_api` is not on a public address: your-app.example.com")
         assert why in finding.message
 
+    def test_literal_public_ip_passes_without_dns(self) -> None:
+        """A literal public address (IPv4 or IPv6) passes without asking any resolver."""
+        def never(host: str, port: int) -> Sequence[str]:
+            pytest.fail(f"resolved {host}")
+
+        assert lint(f"https://{PUBLIC_ADDRESS}/api/dial", never).ok
+        assert lint("https://[2606:4700:4700::1111]:8443/api/dial", never).ok
+
     def test_literal_private_ip_fails_without_dns(self) -> None:
         """A literal private IP is refused without asking any resolver."""
         report = lint("https://169.254.169.254/latest", answering())
