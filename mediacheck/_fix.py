@@ -47,6 +47,9 @@ SIZE_BUDGET_SHARE = 0.95
 SIZE_OVERHEAD_BYTES = 8192
 # A URL source may be bigger than the 10 MB hold-music limit (fix exists to shrink files), but not unbounded.
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
+# fix of a 3-minute WAV takes under half a second here (with --normalize under 2 s); an ffmpeg still running
+# after this is stuck on hostile input.
+ENCODE_TIMEOUT_S = 300.0
 
 # Layer III bitrates by MPEG version (ISO 11172-3 and 13818-3), and the sample rates of each version.
 MPEG1_RATES = (32000, 44100, 48000)
@@ -143,8 +146,12 @@ def _encode(src: Path, out: Path, plan: FixPlan) -> None:
         "-c:a", "libmp3lame", "-b:a", f"{plan.bitrate_kbps}k",
         "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(out),
     ]
-    done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          check=False)
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              check=False, timeout=ENCODE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise FixError(f"ffmpeg was still converting {src} after {ENCODE_TIMEOUT_S:g} s and was stopped",
+                       reason="timeout") from None
     if done.returncode != 0:
         reason = _ffmpeg_reason(done.stderr)
         if "matches no streams" in reason:
