@@ -115,6 +115,7 @@ class Inspector:
         self._tag_bytes: dict[str, int] = {}
         self._tag_capture: bytearray | None = None
         self._tag_capture_wanted = 0
+        self._tag_capture_whole = True
         self._skip_tag_name = "id3v2"
         self._tag_info: dict[str, Any] = {}
 
@@ -170,8 +171,17 @@ class Inspector:
             return
         capture += piece[: self._tag_capture_wanted - len(capture)]
         if len(capture) >= self._tag_capture_wanted:
+            self._describe_capture()
+
+    def _describe_capture(self) -> None:
+        capture = self._tag_capture
+        if capture is None:
+            return
+        self._tag_capture = None
+        if self._tag_capture_whole and len(capture) == self._tag_capture_wanted:
             self._tag_info.update(_tags.describe_id3v2(bytes(capture)))
-            self._tag_capture = None
+        else:
+            self._tag_info.update(_tags.describe_id3v2_prefix(bytes(capture)))
 
     def _run(self, data: bytes, *, eof: bool) -> None:
         pos, end = 0, len(data)
@@ -218,10 +228,11 @@ class Inspector:
     def _enter_id3v2(self, data: bytes, pos: int, end: int, size: int) -> int:
         self._count_tag("id3v2", size)
         self._skip_tag_name = "id3v2"
-        if "id3v2" not in self._tag_info and size <= _tags.TAG_CAPTURE_BYTES:
+        if "id3v2" not in self._tag_info:
             self._tag_info["id3v2"] = True
             self._tag_capture = bytearray()
-            self._tag_capture_wanted = size
+            self._tag_capture_wanted = min(size, _tags.TAG_CAPTURE_BYTES)
+            self._tag_capture_whole = size <= _tags.TAG_CAPTURE_BYTES
         self._skip_kind = _SKIP_TAG
         self._capture(memoryview(data)[pos:pos + size])
         return pos + size
@@ -549,6 +560,7 @@ class Inspector:
                     self._skip = 0
             self._reclassify_trailing_tags()
             self._done = True
+        self._describe_capture()  # a tag cut short by the end of the stream (or an early stop)
         facts = self._facts()
         return Inspection(self._media(facts), evaluate(facts, self._limits))
 
@@ -595,7 +607,11 @@ class Inspector:
             return MediaFacts(self._sniffed.format, self._sniffed.description, size, complete,
                               tag_bytes=tag_bytes, tag_kinds=tag_kinds)
         if self._layer == 0:
-            if self._tag_bytes and self._fed <= tag_bytes + SYNC_SEARCH_LIMIT:
+            if not complete and self._prefix_junk <= SYNC_SEARCH_LIMIT:
+                # Stopped (at the size limit) inside a tag or before any frame: the format is not known yet.
+                return MediaFacts("unknown", "not determined before the scan stopped", size, complete,
+                                  tag_bytes=tag_bytes, tag_kinds=tag_kinds, format_known=False)
+            if self._tag_bytes and self._prefix_junk <= SYNC_SEARCH_LIMIT:
                 return MediaFacts("id3", "an ID3 tag with no audio", size, complete, tag_bytes=tag_bytes,
                                   tag_kinds=tag_kinds)
             fmt = "unknown" if size else "empty"

@@ -52,6 +52,7 @@ class MediaFacts:
     variable_bitrate: bool = False
     tag_bytes: int = 0
     tag_kinds: tuple[str, ...] = field(default_factory=tuple)
+    format_known: bool = True  # False when the scan stopped (size limit) before the format could be told
 
 
 def _seconds(samples: int, rate: int) -> float:
@@ -87,6 +88,8 @@ def _size_findings(facts: MediaFacts, limits: Limits) -> list[Finding]:
 
 def _format_findings(facts: MediaFacts) -> list[Finding]:
     fmt = facts.format
+    if not facts.format_known:
+        return []
     if fmt == "mp2" or fmt == "mp1":
         return [Finding(
             "format.wrong-layer", Severity.ERROR,

@@ -2,8 +2,8 @@
 
 The scanner only needs each tag's length so it can skip it and count its bytes (tags spend the size
 budget but play nothing). Content (title, artist, embedded pictures) comes from mutagen, fed the first
-ID3v2 tag when it is at most ``TAG_CAPTURE_BYTES``; bigger tags are counted, never buffered, so memory
-stays O(1) whatever a tag claims.
+ID3v2 tag's first ``TAG_CAPTURE_BYTES``; of a bigger tag only the frames inside that prefix are read (the
+frame running past it, usually a picture, is listed from its header), so memory stays O(1) whatever a tag claims.
 """
 
 from __future__ import annotations
@@ -83,3 +83,55 @@ def describe_id3v2(tag: bytes) -> dict[str, Any]:
         return str(frame.text[0]) if frame is not None and frame.text else None
 
     return {"readable": True, "title": text("TIT2"), "artist": text("TPE1"), "pictures": pictures}
+
+
+def _syncsafe(raw: bytes) -> int:
+    return (raw[0] << 21) | (raw[1] << 14) | (raw[2] << 7) | raw[3]
+
+
+def _picture_head(frame_id: bytes, size: int, body: bytes) -> dict[str, Any]:
+    """MIME type, picture type and image bytes of an APIC (v2.3/2.4) or PIC (v2.2) frame from its first bytes."""
+    try:
+        encoding = body[0]
+        if frame_id == b"PIC":
+            mime, at = "image/" + body[1:4].decode("latin-1").lower(), 4
+        else:
+            end = body.index(b"\x00", 1)
+            mime, at = body[1:end].decode("latin-1"), end + 1
+        kind = body[at]
+        terminator = b"\x00\x00" if encoding in (1, 2) else b"\x00"
+        desc_end = body.index(terminator, at + 1) + len(terminator)
+        return {"mime": mime, "type": kind, "bytes": size - desc_end}
+    except (IndexError, ValueError):
+        return {"mime": None, "type": None, "bytes": size}
+
+
+def describe_id3v2_prefix(prefix: bytes) -> dict[str, Any]:
+    """Like :func:`describe_id3v2` for the first bytes of a tag too big to keep.
+
+    Frames wholly inside the prefix are read by mutagen (as a tag rebuilt from them); the frame that runs
+    past it, usually a cover picture, is listed from its header.
+    """
+    major, flags = prefix[3], prefix[5]
+    if flags & 0xC0 or major not in (2, 3, 4):  # whole-tag unsynchronisation or an extended header: give up
+        return {"readable": False}
+    id_len, header_len = (3, 6) if major == 2 else (4, 10)
+    pos, kept, oversized = ID3V2_HEADER_BYTES, [], []
+    while pos + header_len <= len(prefix) and prefix[pos] != 0:
+        frame_id = prefix[pos:pos + id_len]
+        raw_size = prefix[pos + id_len:pos + header_len - (0 if major == 2 else 2)]
+        size = _syncsafe(raw_size) if major == 4 else int.from_bytes(raw_size, "big")
+        end = pos + header_len + size
+        if end > len(prefix):
+            if frame_id in (b"APIC", b"PIC"):
+                oversized.append(_picture_head(frame_id, size, prefix[pos + header_len:pos + header_len + 256]))
+            break
+        kept.append(prefix[pos:end])
+        pos = end
+    body = b"".join(kept)
+    length = len(body)
+    header = prefix[:3] + bytes([major, prefix[4], 0]) + bytes((length >> s) & 0x7F for s in (21, 14, 7, 0))
+    info = describe_id3v2(header + body)
+    if info.get("readable"):
+        info["pictures"] = [*info["pictures"], *oversized]
+    return info

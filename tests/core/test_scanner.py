@@ -189,3 +189,22 @@ class TestBadPaths:
     def test_read_error_midway(self) -> None:
         """A file that opens but fails to read (/proc/self/mem answers EIO) fails with access.unreadable."""
         assert check_file("/proc/self/mem").codes() == ["access.unreadable"]
+
+
+def test_oversize_cover_art_fails_on_size_and_is_read_from_the_tag_prefix(tmp_path: Path) -> None:
+    """A 10.5 MB cover picture makes a 5 s file too large; the tag's title and the picture still get reported."""
+    from mutagen.id3 import APIC, ID3, TIT2
+
+    target = tmp_path / "big-cover.mp3"
+    target.write_bytes(NOXING)
+    tag = ID3()
+    tag.add(TIT2(encoding=3, text="Big cover"))
+    tag.add(APIC(encoding=3, mime="image/png", type=3, desc="cover", data=b"\x89PNG\r\n\x1a\n" + bytes(10_500_000)))
+    tag.save(str(target))
+    report = check_file(target)
+    assert report.codes() == ["size.too-large", "size.tags-large"]
+    assert "size.tags-large" in report.codes()
+    assert report.media is not None
+    assert report.media.tags is not None
+    assert report.media.tags["title"] == "Big cover"
+    assert report.media.tags["pictures"] == [{"mime": "image/png", "type": 3, "bytes": 10_500_008}]
