@@ -66,11 +66,12 @@ DECODE_TIMEOUT_S = 120.0
 
 _BLOCK_SECONDS = 1
 _LAYOUTS = {1: "mono", 2: "stereo"}
-# 8-bit view of 16-bit PCM (audioop.lin2lin keeps the high byte): which of its 256 values lie in the clip
-# band, as a bytes.translate table mapping them to 1 and the rest to 0, so counting stays in C.
+# The clip band in the 8-bit view of 16-bit PCM (audioop.lin2lin keeps the high byte, signed): steps 114..127
+# and -128..-115, i.e. |sample| >= 29,184 (-1.01 dBFS). As a bytes.translate table mapping those byte values
+# to 1 and the rest to 0, counting clipped samples stays in C.
 _CLIP_STEP = math.floor(128 * 10 ** (-CLIP_BAND_DB / 20))
-_NEAR_FULL_SCALE = bytes(1 if (b if b < 128 else b - 256) >= _CLIP_STEP or (b if b < 128 else b - 256) < -_CLIP_STEP
-                         else 0 for b in range(256))
+_CLIP_LEVEL = _CLIP_STEP << 8
+_NEAR_FULL_SCALE = bytes(int(step >= _CLIP_STEP or step < -_CLIP_STEP) for step in [*range(128), *range(-128, 0)])
 # Let ffmpeg decode up to ~1 MB ahead while Python measures the previous block (Linux pipes hold 64 KiB).
 _PIPE_BYTES = 1 << 20
 _LEVEL_TAG = re.compile(r"\[(error|fatal|panic)\]\s*(.*)")
@@ -146,7 +147,7 @@ def _measure_pcm(stream: IO[bytes], levels: _Levels) -> None:
         rms, peak = segment.rms, segment.max
         levels.sum_squares += float(rms) * rms * block_frames * levels.channels
         levels.peak = max(levels.peak, peak)
-        if peak >= _CLIP_STEP << 8:
+        if peak >= _CLIP_LEVEL:
             levels.clipped += audioop.lin2lin(block, 2, 1).translate(_NEAR_FULL_SCALE).count(1)
         # A block whose peak is under the threshold is silence throughout; one whose overall RMS is over it
         # holds at least one loud window; only blocks in between need pydub's window-by-window scan.
