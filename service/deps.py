@@ -1,5 +1,8 @@
 """Dependencies the routes declare as ``Annotated`` aliases: shared resources, API-key auth, a check slot.
 
+All are ``async def`` although none awaits: FastAPI runs plain ``def`` dependencies in a worker thread,
+a hop that cost more than the whole HTTP layer in the service benchmark.
+
 ``ApiKey`` and ``CheckSlot`` are a stable surface: any ``/v1`` route (the dial-in validator too) declares
 them to get the same 401 and 503 answers.
 """
@@ -23,7 +26,7 @@ _bearer = HTTPBearer(
 )
 
 
-def get_resources(request: Request) -> ServiceResources:
+async def get_resources(request: Request) -> ServiceResources:
     """The resources the lifespan built for this app."""
     return cast(ServiceResources, request.state.resources)
 
@@ -31,7 +34,7 @@ def get_resources(request: Request) -> ServiceResources:
 Resources = Annotated[ServiceResources, Depends(get_resources)]
 
 
-def get_settings(resources: Resources) -> Settings:
+async def get_settings(resources: Resources) -> Settings:
     """The settings the app was created with."""
     return resources.settings
 
@@ -39,7 +42,7 @@ def get_settings(resources: Resources) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def require_api_key(
+async def require_api_key(
     resources: Resources,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
