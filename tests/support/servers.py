@@ -5,8 +5,12 @@ Every test that fetches talks to one of these on 127.0.0.1 (or ::1), never to an
 
 from __future__ import annotations
 
+import socket
 import ssl
+import struct
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -52,6 +56,12 @@ Route = Static | Redirect | Stream | Handler
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that stops reading early (the point of a streaming check) resets the connection.
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -169,3 +179,157 @@ class LoopbackServer:
             do_HEAD = do_GET
 
         return _RouteHandler
+
+
+# -- raw-socket servers: answers no well-behaved HTTP server gives ---------------------------------------------
+
+RawResponder = Callable[[socket.socket, bytes, threading.Event], None]
+
+
+class RawServer:
+    """A TCP server on loopback that reads each request head and hands the socket to ``respond``.
+
+    For misbehaving peers (drips, resets, lying Content-Length, compressed bombs) that ``http.server``
+    cannot play. ``respond(conn, request_head, stopping)`` owns the connection; ``stopping`` is set on exit
+    so endless responders end. ``requests`` keeps every request head received.
+    """
+
+    def __init__(self, respond: RawResponder, host: str = "127.0.0.1") -> None:
+        self._respond = respond
+        self.host = host
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._sock = socket.socket(family, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, 0))
+        self._sock.listen(16)
+        self._sock.settimeout(0.1)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="raw-loopback", daemon=True)
+        self.requests: list[bytes] = []
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        return int(self._sock.getsockname()[1])
+
+    def url(self, path: str) -> str:
+        """The absolute http URL of ``path`` on this server."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}{path}"
+
+    def __enter__(self) -> RawServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+        self._sock.close()
+
+    def _serve(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5)
+            head = b""
+            try:
+                while b"\r\n\r\n" not in head:
+                    data = conn.recv(4096)
+                    if not data:
+                        return
+                    head += data
+                self.requests.append(head)
+                self._respond(conn, head, self._stopping)
+            except OSError:
+                return
+
+
+def response_head(status: int = 200, headers: Iterable[tuple[str, str]] = (), *,
+                  content_type: str | None = "audio/mpeg") -> bytes:
+    """The bytes of an HTTP/1.1 status line and headers, ending with the blank line."""
+    lines = [f"HTTP/1.1 {status} X"]
+    if content_type:
+        lines.append(f"Content-Type: {content_type}")
+    lines += [f"{name}: {value}" for name, value in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def drip(body: bytes, interval_s: float) -> RawResponder:
+    """A responder that announces ``body`` with Content-Length, then sends it one byte per ``interval_s``."""
+
+    def respond(conn: socket.socket, head: bytes, stopping: threading.Event) -> None:
+        conn.sendall(response_head(headers=[("Content-Length", str(len(body)))]))
+        for i in range(len(body)):
+            if stopping.wait(interval_s):
+                return
+            conn.sendall(body[i:i + 1])
+
+    return respond
+
+
+def reset_after(body: bytes, sent: int) -> RawResponder:
+    """A responder that announces ``body``, sends its first ``sent`` bytes, then resets the connection (RST)."""
+
+    def respond(conn: socket.socket, head: bytes, stopping: threading.Event) -> None:
+        conn.sendall(response_head(headers=[("Content-Length", str(len(body)))]) + body[:sent])
+        time.sleep(0.05)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    return respond
+
+
+def lying_length(body: bytes, claimed: int) -> RawResponder:
+    """A responder whose Content-Length claims ``claimed`` bytes but which sends ``body`` and closes."""
+
+    def respond(conn: socket.socket, head: bytes, stopping: threading.Event) -> None:
+        conn.sendall(response_head(headers=[("Content-Length", str(claimed))]) + body)
+
+    return respond
+
+
+class TcpProbe:
+    """A listening loopback socket that never answers: ``connections()`` tells whether anyone connected.
+
+    The kernel completes handshakes into the accept queue, so a non-blocking accept after the fact is an
+    exact, race-free count of connection attempts.
+    """
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.host = host
+        self._sock = socket.socket(family, socket.SOCK_STREAM)
+        self._sock.bind((host, 0))
+        self._sock.listen(16)
+        self._sock.setblocking(False)
+
+    @property
+    def port(self) -> int:
+        """The port the probe listens on."""
+        return int(self._sock.getsockname()[1])
+
+    def connections(self) -> int:
+        """How many connections arrived since the last call (each is closed at once)."""
+        count = 0
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except BlockingIOError:
+                return count
+            conn.close()
+            count += 1
+
+    def __enter__(self) -> TcpProbe:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._sock.close()

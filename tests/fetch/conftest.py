@@ -1,0 +1,68 @@
+"""Fixtures for the fetch tests: real MP3s made by ffmpeg, loopback allowances and stub resolvers."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from mediacheck import Report
+from mediacheck._fetch import SafeFetcher
+
+# Loopback is denied by default; the tests that fetch from their own loopback servers exempt it explicitly.
+LOOPBACK = ("127.0.0.0/8",)
+
+
+def make_mp3(ffmpeg: str, path: Path, seconds: float, bitrate: str = "64k", channels: int = 1) -> Path:
+    """Encode ``seconds`` of a sine tone to MP3 (libmp3lame, CBR) at ``path``."""
+    subprocess.run(
+        [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+         f"sine=frequency=440:duration={seconds}:sample_rate=44100", "-ac", str(channels),
+         "-c:a", "libmp3lame", "-b:a", bitrate, str(path)],
+        check=True, timeout=60,
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def short_mp3(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A 5-second 64 kbps mono MP3 (about 40 KB): a file every default limit accepts."""
+    return make_mp3(ffmpeg_exe, tmp_path_factory.mktemp("mp3") / "short.mp3", 5).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def long_mp3(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A 90-second 32 kbps mono MP3 (about 360 KB): too long for the 60-second limit."""
+    return make_mp3(ffmpeg_exe, tmp_path_factory.mktemp("mp3") / "long.mp3", 90, "32k").read_bytes()
+
+
+class StubResolver:
+    """Plays DNS: maps host names to answer lists (one list per call, the last repeating) and counts calls."""
+
+    def __init__(self, answers: dict[str, Sequence[Sequence[str]]]) -> None:
+        self.answers = answers
+        self.calls: list[str] = []
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.calls.append(host)
+        if host not in self.answers:
+            raise OSError(-2, "Name or service not known")
+        rounds = self.answers[host]
+        return list(rounds[min(self.calls.count(host), len(rounds)) - 1])
+
+
+def fetch_with(fetcher: SafeFetcher, url: str, mode: str) -> Report:
+    """Check ``url`` with ``fetcher`` the sync or the async way; the async pool is closed in its own loop."""
+    if mode == "sync":
+        return fetcher.check(url)
+
+    async def run() -> Report:
+        try:
+            return await fetcher.acheck(url)
+        finally:
+            await fetcher.aclose()
+
+    return asyncio.run(run())

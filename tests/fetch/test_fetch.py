@@ -1,0 +1,392 @@
+"""check_url / acheck_url over real loopback servers: reports, redirects, statuses, limits and odd bodies."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import itertools
+import tracemalloc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mediacheck._deep
+from mediacheck import Limits, Report, acheck_url, check_url
+from mediacheck._fetch import SafeFetcher, adownload_to_file, download_to_file
+from tests.fetch.conftest import LOOPBACK, StubResolver, fetch_with
+from tests.support.servers import (
+    LoopbackServer,
+    RawServer,
+    Redirect,
+    Static,
+    Stream,
+    drip,
+    lying_length,
+    reset_after,
+    response_head,
+)
+
+
+def _comparable(report: Report) -> dict[str, Any]:
+    data = report.to_dict()
+    data["fetch"].pop("elapsed_s")
+    if report.media is not None and not report.media.complete:
+        # An early stop lands somewhere inside the last chunk read, and chunking is the network's choice.
+        data["fetch"].pop("bytes_read")
+    return data
+
+
+class TestGoodFile:
+    """A good MP3 passes, and the report tells what was fetched."""
+
+    def test_report_has_media_and_fetch_facts(self, short_mp3: bytes) -> None:
+        """Status, type, bytes read and the measured duration all land in the report."""
+        with LoopbackServer({"/hold.mp3": Static(short_mp3)}) as server:
+            report = check_url(server.url("/hold.mp3"), allow_networks=LOOPBACK)
+        assert report.ok, report.findings
+        assert [f.code for f in report.warnings] == ["url.plain-http"]
+        assert report.media is not None
+        assert report.media.format == "mp3"
+        assert report.media.duration_s == pytest.approx(5.0, abs=0.03)
+        assert report.media.bytes == len(short_mp3)
+        assert report.fetch is not None
+        assert (report.fetch.status, report.fetch.content_type) == (200, "audio/mpeg")
+        assert report.fetch.bytes_read == len(short_mp3)
+        assert report.fetch.final_url == server.url("/hold.mp3")
+        assert report.fetch.redirects == ()
+
+    def test_chunked_body_gives_the_same_verdict(self, short_mp3: bytes) -> None:
+        """A chunked body (no Content-Length) in odd-sized chunks measures exactly like a plain one."""
+        routes = {"/plain.mp3": Static(short_mp3), "/chunked.mp3": Static(short_mp3, chunked=True, chunk_size=777)}
+        with LoopbackServer(routes) as server:
+            plain = check_url(server.url("/plain.mp3"), allow_networks=LOOPBACK)
+            chunked = check_url(server.url("/chunked.mp3"), allow_networks=LOOPBACK)
+        assert chunked.ok
+        assert chunked.media == plain.media
+        assert chunked.fetch is not None
+        assert chunked.fetch.bytes_read == len(short_mp3)
+
+    def test_sync_and_async_give_the_same_report(self, short_mp3: bytes, long_mp3: bytes) -> None:
+        """acheck_url and check_url agree on every field but the elapsed time, for a pass and a failure."""
+        routes = {"/a": Redirect("/hold.mp3"), "/hold.mp3": Static(short_mp3), "/long.mp3": Static(long_mp3),
+                  "/gone": Static(b"", status=404, content_type="text/plain")}
+        with LoopbackServer(routes) as server:
+            for path in ("/a", "/long.mp3", "/gone"):
+                sync = check_url(server.url(path), allow_networks=LOOPBACK)
+                async_ = asyncio.run(acheck_url(server.url(path), allow_networks=LOOPBACK))
+                assert _comparable(sync) == _comparable(async_)
+
+    def test_html_share_page_gets_the_direct_link(self) -> None:
+        """A Dropbox dl=0 link that answers 200 with HTML fails as not-MP3 and hints at the dl=1 link."""
+        page = b"<!DOCTYPE html><html><head><title>Dropbox</title></head><body>hold.mp3</body></html>"
+        with LoopbackServer({"/s/abc/hold.mp3": Static(page, content_type="text/html; charset=utf-8")}) as server:
+            resolver = StubResolver({"www.dropbox.com": [["127.0.0.1"]]})
+            with SafeFetcher(allow_networks=LOOPBACK, resolver=resolver) as fetcher:
+                url = f"http://www.dropbox.com:{server.port}/s/abc/hold.mp3?dl=0"
+                report = fetcher.check(url)
+        assert not report.ok
+        assert "format.not-mp3" in report.codes()
+        assert "access.content-type" in report.codes()
+        share = next(f for f in report.findings if f.code == "url.share-page")
+        assert share.hint is not None
+        assert "dl=1" in share.hint
+
+    def test_presigned_url_expiry_is_reported(self, short_mp3: bytes) -> None:
+        """A working URL with S3 presign parameters passes but warns when it will stop working."""
+        with LoopbackServer({"/hold.mp3": Static(short_mp3)}) as server:
+            report = check_url(server.url("/hold.mp3?X-Amz-Date=20990101T000000Z&X-Amz-Expires=3600&X-Amz-Signature=a"),
+                               allow_networks=LOOPBACK)
+            expired = check_url(server.url("/hold.mp3?X-Amz-Date=20200101T000000Z&X-Amz-Expires=3600"),
+                                allow_networks=LOOPBACK)
+        assert report.ok
+        assert "access.expiring-url" in report.codes()
+        assert not expired.ok
+        assert [f.code for f in expired.errors] == ["access.expiring-url"]
+
+    def test_content_type_is_named(self, short_mp3: bytes) -> None:
+        """A real MP3 labelled application/octet-stream passes with a warning naming the label."""
+        with LoopbackServer({"/a": Static(short_mp3, content_type="application/octet-stream")}) as server:
+            report = check_url(server.url("/a"), allow_networks=LOOPBACK)
+        assert report.ok
+        warning = next(f for f in report.findings if f.code == "access.content-type")
+        assert "application/octet-stream" in warning.message
+
+
+class TestRedirects:
+    """Our own redirect loop: every hop recorded, capped, loop-detected, bodies unread."""
+
+    def test_hops_are_recorded(self, short_mp3: bytes) -> None:
+        """Each hop's URL, status and target appear in FetchInfo.redirects, in order."""
+        routes = {"/one": Redirect("/two", 301), "/two": Redirect("/hold.mp3", 307), "/hold.mp3": Static(short_mp3)}
+        with LoopbackServer(routes) as server:
+            report = check_url(server.url("/one"), allow_networks=LOOPBACK)
+        assert report.ok
+        assert report.fetch is not None
+        assert [(h.url, h.status, h.location) for h in report.fetch.redirects] == [
+            (server.url("/one"), 301, server.url("/two")), (server.url("/two"), 307, server.url("/hold.mp3"))]
+        assert report.fetch.final_url == server.url("/hold.mp3")
+
+    def test_loop_is_detected(self) -> None:
+        """A redirect back to an earlier URL stops at once with access.redirects."""
+        with LoopbackServer({"/a": Redirect("/b"), "/b": Redirect("/a")}) as server:
+            report = check_url(server.url("/a"), allow_networks=LOOPBACK)
+            assert server.hits == {"/a": 1, "/b": 1}
+        assert [f.code for f in report.errors] == ["access.redirects"]
+        assert "loop" in report.errors[0].message
+
+    def test_hop_cap(self, short_mp3: bytes) -> None:
+        """More hops than max_redirects fail; exactly max_redirects pass."""
+        routes: dict[str, Any] = {f"/{i}": Redirect(f"/{i + 1}") for i in range(3)}
+        routes["/3"] = Static(short_mp3)
+        with LoopbackServer(routes) as server:
+            ok = check_url(server.url("/0"), limits=Limits(max_redirects=3), allow_networks=LOOPBACK)
+            capped = check_url(server.url("/0"), limits=Limits(max_redirects=2), allow_networks=LOOPBACK)
+        assert ok.ok
+        assert [f.code for f in capped.errors] == ["access.redirects"]
+
+    def test_redirect_bodies_are_never_read(self, short_mp3: bytes) -> None:
+        """A redirect with an endless body is followed at once; reading it would hit the deadline."""
+
+        def endless_redirect(conn: Any, head: bytes, stopping: Any) -> None:
+            conn.sendall(response_head(302, [("Location", server.url("/hold.mp3")),
+                                             ("Transfer-Encoding", "chunked")], content_type="text/html"))
+            while not stopping.wait(0.01):
+                conn.sendall(b"400\r\n" + b"x" * 1024 + b"\r\n")
+
+        with LoopbackServer({"/hold.mp3": Static(short_mp3)}) as server, RawServer(endless_redirect) as raw:
+            report = check_url(raw.url("/go"), limits=Limits(timeout_s=5), allow_networks=LOOPBACK)
+        assert report.ok, report.findings
+        assert report.fetch is not None
+        assert report.fetch.bytes_read == len(short_mp3)
+
+    def test_redirect_to_a_forbidden_scheme_is_refused(self) -> None:
+        """A hop to file:// is refused by the URL policy and the message says a redirect led there."""
+        with LoopbackServer({"/a": Redirect("file:///etc/passwd")}) as server:
+            report = check_url(server.url("/a"), allow_networks=LOOPBACK)
+        assert [f.code for f in report.errors] == ["url.scheme"]
+        assert "redirects to" in report.errors[0].message
+
+
+class TestStatuses:
+    """A non-2xx answer is access.http-status with the status and its usual meaning; the body is not judged."""
+
+    @pytest.mark.parametrize(("status", "words"), [(401, "login"), (403, "private object"), (404, "path is wrong"),
+                                                   (500, "server failed")])
+    def test_status(self, status: int, words: str) -> None:
+        """The finding names the status and what it usually means."""
+        with LoopbackServer({"/a": Static(b"<html>nope</html>", status=status, content_type="text/html")}) as server:
+            report = check_url(server.url("/a"), allow_networks=LOOPBACK)
+        assert [f.code for f in report.errors] == ["access.http-status"]
+        assert f"HTTP {status}" in report.errors[0].message
+        assert words in report.errors[0].message
+        assert report.media is None
+        assert report.fetch is not None
+        assert report.fetch.status == status
+        assert report.fetch.bytes_read == 0
+
+
+class TestLimits:
+    """The fetch reads no more than the verdict needs."""
+
+    def test_content_length_over_the_limit_reads_no_body(self, short_mp3: bytes) -> None:
+        """A Content-Length at or over the size limit fails before a single body byte is read."""
+        with LoopbackServer({"/big.mp3": Static(short_mp3)}) as server:
+            report = check_url(server.url("/big.mp3"), limits=Limits(size_limit_bytes=len(short_mp3)),
+                               allow_networks=LOOPBACK)
+        assert [f.code for f in report.errors] == ["size.too-large"]
+        assert f"{len(short_mp3):,}" in report.errors[0].message
+        assert report.fetch is not None
+        assert report.fetch.bytes_read == 0
+
+    def test_endless_stream_stops_at_the_size_limit(self, short_mp3: bytes) -> None:
+        """An endless chunked MP3 stream is cut off just past the size limit (with the duration limit lifted)."""
+        frames = short_mp3[short_mp3.index(b"\xff\xfb"):]
+
+        def endless() -> Iterator[bytes]:
+            return itertools.repeat(frames[: len(frames) // 418 * 418 or len(frames)])
+
+        limits = Limits(size_limit_bytes=300_000, duration_limit_s=10_000)
+        with LoopbackServer({"/live": Stream(endless)}) as server:
+            report = check_url(server.url("/live"), limits=limits, allow_networks=LOOPBACK)
+        assert "size.too-large" in report.codes()
+        assert report.fetch is not None
+        assert 300_000 <= report.fetch.bytes_read < 300_000 + 70_000
+
+    def test_long_file_stops_at_the_duration_limit(self, long_mp3: bytes) -> None:
+        """A 90-second file sent chunked is judged too long after about 60 seconds' worth of bytes."""
+        with LoopbackServer({"/long.mp3": Static(long_mp3, chunked=True)}) as server:
+            report = check_url(server.url("/long.mp3"), allow_networks=LOOPBACK)
+        assert "duration.too-long" in report.codes()
+        assert report.fetch is not None
+        assert report.fetch.bytes_read < len(long_mp3) * 0.8
+
+    def test_drip_feed_is_stopped_by_the_total_deadline(self) -> None:
+        """A server sending a byte every 0.2 s never trips a per-read timeout; the total deadline stops it."""
+        with RawServer(drip(b"\xff" * 60, 0.2)) as server:
+            report = check_url(server.url("/drip.mp3"), limits=Limits(timeout_s=1.0), allow_networks=LOOPBACK)
+        assert [f.code for f in report.errors] == ["access.timeout"]
+        assert report.fetch is not None
+        assert 0 < report.fetch.bytes_read < 20
+
+    def test_drip_feed_async(self) -> None:
+        """The async fetch obeys the same total deadline."""
+        with RawServer(drip(b"\xff" * 60, 0.2)) as server:
+            report = asyncio.run(acheck_url(server.url("/d"), limits=Limits(timeout_s=1.0), allow_networks=LOOPBACK))
+        assert [f.code for f in report.errors] == ["access.timeout"]
+
+    def test_slow_dns_is_inside_the_deadline(self) -> None:
+        """A resolver that hangs is abandoned at the deadline, sync and async."""
+        import time
+
+        def hanging(host: str, port: int) -> list[str]:
+            time.sleep(3)
+            return ["127.0.0.1"]
+
+        limits = Limits(timeout_s=0.5)
+        with SafeFetcher(limits=limits, allow_networks=LOOPBACK, resolver=hanging) as fetcher:
+            started = time.monotonic()
+            report = fetch_with(fetcher, "http://slow.example/a.mp3", "sync")
+            areport = fetch_with(fetcher, "http://slow.example/a.mp3", "async")
+            took = time.monotonic() - started
+        assert [f.code for f in report.errors] == ["access.timeout"]
+        assert [f.code for f in areport.errors] == ["access.timeout"]
+        assert took < 3  # both gave up before the resolver answered
+
+    def test_gzip_bomb_is_refused_unread(self) -> None:
+        """A gzip-encoded body (10 MB inflating to 10 GB would be worse) is refused without inflating it."""
+        bomb = gzip.compress(b"\0" * 20_000_000, compresslevel=9)
+        with LoopbackServer({"/bomb.mp3": Static(bomb, headers=(("Content-Encoding", "gzip"),))}) as server:
+            tracemalloc.start()
+            try:
+                report = check_url(server.url("/bomb.mp3"), limits=Limits(size_limit_bytes=100_000_000),
+                                   allow_networks=LOOPBACK)
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+        assert [f.code for f in report.errors] == ["access.content-encoding"]
+        assert report.fetch is not None
+        assert report.fetch.bytes_read == 0
+        assert peak < 5_000_000
+
+    def test_request_asks_for_identity_and_sends_no_credentials(self, short_mp3: bytes) -> None:
+        """Requests carry Accept-Encoding: identity and no Cookie or Authorization, even after Set-Cookie."""
+        seen: list[dict[str, str]] = []
+
+        def recording(handler: Any) -> None:
+            seen.append({k.lower(): v for k, v in handler.headers.items()})
+            if handler.path == "/first":
+                handler.send_response(302)
+                handler.send_header("Location", "/second")
+                handler.send_header("Set-Cookie", "session=secret; Path=/")
+                handler.send_header("Content-Length", "0")
+                handler.end_headers()
+                return
+            handler.send_response(200)
+            handler.send_header("Content-Type", "audio/mpeg")
+            handler.send_header("Content-Length", str(len(short_mp3)))
+            handler.end_headers()
+            handler.wfile.write(short_mp3)
+
+        with LoopbackServer({"/first": recording, "/second": recording}) as server, \
+                SafeFetcher(allow_networks=LOOPBACK) as fetcher:
+            assert fetcher.check(server.url("/first")).ok
+            assert fetcher.check(server.url("/second")).ok
+        assert len(seen) == 3
+        for headers in seen:
+            assert headers["accept-encoding"] == "identity"
+            assert "cookie" not in headers
+            assert "authorization" not in headers
+
+
+class TestBrokenBodies:
+    """Bodies that end wrong are access.incomplete, with how far they got."""
+
+    def test_reset_mid_body(self, short_mp3: bytes) -> None:
+        """A connection reset after 10 KB of a 40 KB body fails, saying how many bytes arrived."""
+        with RawServer(reset_after(short_mp3, 10_000)) as server:
+            report = check_url(server.url("/a.mp3"), allow_networks=LOOPBACK)
+        assert [f.code for f in report.errors] == ["access.incomplete"]
+        assert f"of {len(short_mp3):,}" in report.errors[0].message
+        assert report.fetch is not None
+        assert report.fetch.bytes_read == 10_000
+
+    def test_content_length_that_promises_more(self, short_mp3: bytes) -> None:
+        """A body shorter than its Content-Length fails as incomplete instead of passing as a short file."""
+        with RawServer(lying_length(short_mp3, len(short_mp3) * 2)) as server:
+            report = check_url(server.url("/a.mp3"), allow_networks=LOOPBACK)
+        assert [f.code for f in report.errors] == ["access.incomplete"]
+        assert report.fetch is not None
+        assert report.fetch.bytes_read == len(short_mp3)
+
+    def test_content_length_that_promises_less(self, short_mp3: bytes) -> None:
+        """Bytes past a too-small Content-Length are not read: the file is judged on what was announced."""
+        with RawServer(lying_length(short_mp3, 1000)) as server:
+            report = check_url(server.url("/a.mp3"), allow_networks=LOOPBACK)
+        assert report.fetch is not None
+        assert report.fetch.bytes_read == 1000
+        assert report.media is not None
+        assert report.media.bytes == 1000
+
+    def test_connection_refused_is_unreachable(self) -> None:
+        """Nothing listening on the port is access.unreachable, naming the reason."""
+        from tests.support.servers import TcpProbe
+
+        with TcpProbe() as probe:
+            port = probe.port
+        report = check_url(f"http://127.0.0.1:{port}/a.mp3", allow_networks=LOOPBACK)
+        assert [f.code for f in report.errors] == ["access.unreachable"]
+        assert "refused" in report.errors[0].message
+
+
+class TestDownload:
+    """download_to_file: the same guard, writing the body to a file up to a byte cap."""
+
+    def test_downloads_past_the_size_limit(self, long_mp3: bytes, tmp_path: Path) -> None:
+        """The byte cap, not the size limit, bounds a download (fix shrinks oversized files)."""
+        dst = tmp_path / "in.mp3"
+        with LoopbackServer({"/a": Redirect("/long.mp3"), "/long.mp3": Static(long_mp3)}) as server:
+            fetch, findings = download_to_file(server.url("/a"), dst, max_bytes=10 * len(long_mp3),
+                                               limits=Limits(size_limit_bytes=1000), allow_networks=LOOPBACK)
+        assert dst.read_bytes() == long_mp3
+        assert [f.code for f in findings] == ["url.plain-http"]
+        assert fetch.bytes_read == len(long_mp3)
+        assert len(fetch.redirects) == 1
+
+    def test_over_the_cap_fails_and_leaves_no_file(self, long_mp3: bytes, tmp_path: Path) -> None:
+        """A body over max_bytes (announced or streamed) is size.too-large and the partial file is removed."""
+        dst = tmp_path / "in.mp3"
+        routes = {"/a": Static(long_mp3), "/c": Static(long_mp3, chunked=True)}
+        with LoopbackServer(routes) as server:
+            for path in ("/a", "/c"):
+                fetch, findings = download_to_file(server.url(path), dst, max_bytes=1000, allow_networks=LOOPBACK)
+                assert "size.too-large" in [f.code for f in findings]
+                assert not dst.exists()
+                assert fetch.bytes_read <= 70_000
+
+    def test_refused_address(self, tmp_path: Path) -> None:
+        """Without an allowance loopback is refused, and no file is left behind."""
+        dst = tmp_path / "in.mp3"
+        with LoopbackServer({"/a": Static(b"x")}) as server:
+            _, findings = asyncio.run(adownload_to_file(server.url("/a"), dst, max_bytes=1000))
+            assert server.hits == {}
+        assert next(f.code for f in findings) == "access.blocked-address"
+        assert not dst.exists()
+
+
+def test_deep_check_gets_the_body_in_a_file(short_mp3: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """deep=True tees the fetched body into a file and hands it to the deep check with the core report."""
+    received: list[tuple[Report, bytes]] = []
+
+    def recording_deep_check(report: Report, path: Path, limits: Limits) -> Report:
+        received.append((report, path.read_bytes()))
+        return report
+
+    monkeypatch.setattr(mediacheck._deep, "deep_check_file", recording_deep_check)
+    with LoopbackServer({"/hold.mp3": Static(short_mp3, chunked=True)}) as server:
+        report = check_url(server.url("/hold.mp3"), allow_networks=LOOPBACK, deep=True)
+        areport = asyncio.run(acheck_url(server.url("/hold.mp3"), allow_networks=LOOPBACK, deep=True))
+    assert [body for _, body in received] == [short_mp3, short_mp3]
+    assert received[0][0] == report
+    assert received[1][0] == areport
