@@ -331,6 +331,18 @@ class _AsyncGuardedTransport(httpx.AsyncHTTPTransport):
                                                   max_connections=100, keepalive_expiry=5.0)
 
 
+_DEFAULT_SSL_CONTEXT: ssl.SSLContext | None = None
+
+
+def _default_ssl_context() -> ssl.SSLContext:
+    # Loading certifi's CA bundle costs ~20 ms; one context serves every fetcher (SSLContext is thread-safe).
+    # trust_env=False: SSL_CERT_FILE/SSL_CERT_DIR in the environment must not widen what we trust.
+    global _DEFAULT_SSL_CONTEXT
+    if _DEFAULT_SSL_CONTEXT is None:
+        _DEFAULT_SSL_CONTEXT = httpx.create_ssl_context(trust_env=False)
+    return _DEFAULT_SSL_CONTEXT
+
+
 class SafeFetcher:
     """A reusable, guarded fetcher: one sync and one async connection pool behind the network guard.
 
@@ -338,8 +350,9 @@ class SafeFetcher:
     ``allow_networks`` (CIDR strings) exempts ranges from the private-address denylist; ``resolver(host, port)``
     replaces the system DNS lookup (tests play public answers and rebinding with it); ``verify`` is the
     SSL context that checks server certificates (default: certifi's CAs, never the environment's).
-    Close it (``close``/``aclose`` or a ``with`` block) to release pooled connections; it is safe to share
-    between threads and between tasks of one event loop.
+    Close it (``close``/``aclose`` or a ``with``/``async with`` block) to release pooled connections. It is
+    safe to share between threads and between tasks of one event loop; the async pool belongs to the event
+    loop that first used it, so call ``aclose()`` in that loop (e.g. in the app's lifespan).
     """
 
     def __init__(self, *, limits: Limits = DEFAULT_LIMITS, allow_networks: Iterable[str] = (),
@@ -349,7 +362,7 @@ class SafeFetcher:
         self.limits = limits
         self.policy = AddressPolicy.from_cidrs(allow_networks)
         self.resolver = resolver
-        self._ssl_context = verify if verify is not None else httpx.create_ssl_context(trust_env=False)
+        self._ssl_context = verify if verify is not None else _default_ssl_context()
         self._lock = threading.Lock()
         self._client: httpx.Client | None = None
         self._aclient: httpx.AsyncClient | None = None

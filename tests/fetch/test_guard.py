@@ -239,3 +239,17 @@ class TestTLS:
                 report = fetcher.check(f"https://media.test:{server.port}/a.mp3")
         assert [f.code for f in report.errors] == ["access.tls"]
         assert "certificate" in report.errors[0].message
+
+    def test_ssl_cert_file_in_the_environment_does_not_widen_trust(self, ca: trustme.CA, short_mp3: bytes,
+                                                                   tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+        """SSL_CERT_FILE naming a private CA is ignored: the default trust store still refuses its certificate."""
+        bundle = tmp_path / "ca.pem"
+        ca.cert_pem.write_to_path(str(bundle))
+        monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+        monkeypatch.setattr("mediacheck._fetch._DEFAULT_SSL_CONTEXT", None)
+        with _tls_server(ca, "media.test", short_mp3, []) as server:
+            resolver = StubResolver({"media.test": [["127.0.0.1"]]})
+            with SafeFetcher(allow_networks=LOOPBACK, resolver=resolver) as fetcher:
+                report = fetcher.check(f"https://media.test:{server.port}/a.mp3")
+        assert [f.code for f in report.errors] == ["access.tls"]
