@@ -6,7 +6,9 @@ tested from a hand-built ``MediaFacts``. Limits are exclusive ("less than"), so 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from mediacheck._limits import Limits
 from mediacheck._report import Finding, Severity
@@ -53,6 +55,9 @@ class MediaFacts:
     tag_bytes: int = 0
     tag_kinds: tuple[str, ...] = field(default_factory=tuple)
     format_known: bool = True  # False when the scan stopped (size limit) before the format could be told
+    channels: int | None = None
+    audio_bytes: int = 0
+    tags: Mapping[str, Any] | None = None  # the report's tag summary: bytes by kind, title, artist, pictures
 
 
 def _seconds(samples: int, rate: int) -> float:

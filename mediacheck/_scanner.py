@@ -1,0 +1,630 @@
+"""The incremental MPEG audio stream scanner: chunks of any size in, measured facts out, in O(1) memory.
+
+A small state machine over the byte stream: leading ID3v2 tags, then sniffing the first bytes (other
+formats stop the scan at once), then an MPEG frame sync that needs ``CONFIRM_FRAMES`` consistent frames
+before it is trusted, then the frame loop, which also skips tags met mid-stream and resyncs after junk.
+Between chunks it keeps only a carry-over of at most a few frames (``_carry``) plus a count of bytes to
+skip (a frame body or a tag running past the chunk), so a byte-at-a-time feed and a whole-file feed walk
+the same states and give the same answer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from mediacheck import _mpeg, _tags
+from mediacheck._limits import Limits
+from mediacheck._mpeg import FRAME_LENGTH, FREE_FORMAT, LOCK_MASK, chain_frames
+from mediacheck._rules import MediaFacts
+from mediacheck._sniff import SNIFF_BYTES, Sniffed, sniff
+from mediacheck._xing import VBR_HEADER_BYTES, VbrHeader, parse_vbr_header
+
+# A sync is trusted after this many consecutive consistent frames (false syncs inside junk, pictures or
+# other formats rarely chain four times); a shorter chain counts only if it ends exactly at a tag or the end.
+CONFIRM_FRAMES = 4
+# With no frame sync in this many bytes after the leading tags, the file is not MPEG audio.
+SYNC_SEARCH_LIMIT = 128 * 1024
+# Bytes kept from the stream's end, to recognise trailing tags (APEv2 footer, Lyrics3v2, ID3v1) in junk.
+_TAIL_BYTES = 512
+# Enough for a frame header plus the Xing marker check of the frame loop (offset <= 38, 4 bytes).
+_FRAME_PEEK = 48
+_TAG_MAGIC_BYTES = len(b"APETAGEX")
+_MAX_FREE_FORMAT_SEARCH = _mpeg.MAX_FRAME_BYTES + 4
+
+_START, _SNIFF, _SYNC, _FRAMES, _RESYNC, _FINISHED = range(6)
+_SKIP_FRAME, _SKIP_TAG = 1, 2
+
+
+# MP3 decoders (LAME's, mpg123's, FFmpeg's) output 528 + 1 samples of filter delay before the first real
+# sample; the LAME-format header's delay and padding are counted on top of it.
+DECODER_DELAY = 529
+
+
+def gapless_samples(stream: int, spf: int, delay: int, padding: int, header_frames: int | None) -> int:
+    """Samples a gapless decoder plays from ``stream`` samples, as FFmpeg applies a LAME-format header.
+
+    FFmpeg skips ``delay + 529`` samples at the start and drops the samples from ``header_frames * spf -
+    padding + 529`` up to ``header_frames * spf`` (the frame the header counts to). Normally that removes
+    exactly delay + padding; a padding under 529 removes nothing at the end, and a wrong count (forged,
+    joined or truncated files) drops the padding where the count says, or nowhere if that is past the end.
+    """
+    played = stream - delay - DECODER_DELAY
+    if header_frames:
+        window_end = min(header_frames * spf, stream)
+        window_start = max(header_frames * spf - padding + DECODER_DELAY, 0)
+        played -= max(0, window_end - window_start)
+    return max(0, played)
+
+
+class StreamScanner:
+    """Scans a byte stream fed in chunks; ``feed`` returns True once the verdict is certain."""
+
+    def __init__(self, limits: Limits, declared_size: int | None) -> None:
+        self._limits = limits
+        self._declared_size = declared_size
+        self._fed = 0
+        self._done = False
+        self._stopped_early = False
+        self._state = _START
+        self._carry = bytearray()
+        self._need = 1
+        self._stall = False
+        self._skip = 0
+        self._skip_kind = 0
+        self._tail = b""
+        # Format verdict.
+        self._sniffed: Sniffed | None = None
+        self._prefix_junk = 0
+        # Stream lock and counters (the hot loop keeps these in locals and writes them back).
+        self._lock = 0
+        self._version_bits = 0
+        self._layer = 0
+        self._rate = 0
+        self._spf = 0
+        self._channels = 0
+        self._protected = False
+        self._xing_at = 0
+        self._max_frames = 0
+        self._frames = 0
+        self._audio_bytes = 0
+        self._bitrates_seen = 0
+        self._last_frame_bytes = 0
+        self._vbr: VbrHeader | None = None
+        self._extra_headers = 0
+        self._free_format = False
+        self._free_length = 0
+        self._junk = 0
+        self._junk_runs = 0
+        self._trailing_junk = 0
+        self._junk_is_tag = False
+        self._truncated = False
+        # Tags.
+        self._tag_bytes: dict[str, int] = {}
+        self._tag_capture: bytearray | None = None
+        self._tag_capture_wanted = 0
+        self._tag_capture_whole = True
+        self._skip_tag_name = "id3v2"
+        self._tag_info: dict[str, Any] = {}
+
+    @property
+    def done(self) -> bool:
+        """True once more bytes cannot change the verdict."""
+        return self._done
+
+    @property
+    def bytes_fed(self) -> int:
+        """How many bytes the inspector has been fed."""
+        return self._fed
+
+    # -- feeding ---------------------------------------------------------------------------------------
+
+    def feed(self, chunk: bytes | bytearray | memoryview) -> bool:
+        """Take the next chunk; return True when the source may stop (the verdict is certain)."""
+        if self._done:
+            return True
+        view = memoryview(chunk).cast("B") if not isinstance(chunk, bytes) else memoryview(chunk)
+        n = len(view)
+        if not n:
+            return False
+        self._fed += n
+        self._tail = (self._tail + bytes(view[-_TAIL_BYTES:]))[-_TAIL_BYTES:]
+        i = 0
+        if self._skip:
+            i = min(self._skip, n)
+            self._skip -= i
+            if self._skip_kind == _SKIP_TAG:
+                self._capture(view[:i])
+        if i < n:
+            carry = self._carry
+            if carry or n - i < self._need:
+                carry += view[i:]
+                if len(carry) >= self._need:
+                    data = bytes(carry)
+                    carry.clear()
+                    self._run(data, eof=False)
+            else:
+                self._run(bytes(view[i:]), eof=False)
+        if not self._done and self._fed >= self._limits.size_limit_bytes:
+            self._stop()
+        return self._done
+
+    def _stop(self) -> None:
+        self._done = True
+        self._stopped_early = True
+
+    def _capture(self, piece: memoryview | bytes) -> None:
+        capture = self._tag_capture
+        if capture is None:
+            return
+        capture += piece[: self._tag_capture_wanted - len(capture)]
+        if len(capture) >= self._tag_capture_wanted:
+            self._describe_capture()
+
+    def _describe_capture(self) -> None:
+        capture = self._tag_capture
+        if capture is None:
+            return
+        self._tag_capture = None
+        if self._tag_capture_whole and len(capture) == self._tag_capture_wanted:
+            self._tag_info.update(_tags.describe_id3v2(bytes(capture)))
+        else:
+            self._tag_info.update(_tags.describe_id3v2_prefix(bytes(capture)))
+
+    def _run(self, data: bytes, *, eof: bool) -> None:
+        pos, end = 0, len(data)
+        handlers: dict[int, Callable[[bytes, int, int, bool], int]] = {
+            _START: self._at_start, _SNIFF: self._at_sniff, _SYNC: self._at_sync,
+            _FRAMES: self._at_frames, _RESYNC: self._at_sync,
+        }
+        self._stall = False
+        self._need = 1
+        while pos < end and not self._done and self._state != _FINISHED:
+            pos = handlers[self._state](data, pos, end, eof)
+            if self._stall:
+                break
+        if self._done:
+            return
+        if self._stall and not eof:
+            # A handler that stalls must ask for more than it has, or the carry would grow without progress.
+            self._need = max(self._need, end - pos + 1)
+            self._carry += memoryview(data)[pos:]
+        elif pos > end:
+            self._skip = pos - end
+
+    # -- states ----------------------------------------------------------------------------------------
+
+    def _need_more(self, pos: int, end: int, needed: int) -> int:
+        self._stall = True
+        self._need = needed
+        return pos
+
+    def _at_start(self, data: bytes, pos: int, end: int, eof: bool) -> int:
+        if data[pos] != 0x49:  # "I"
+            self._state = _SNIFF
+            return pos
+        if end - pos < _tags.ID3V2_HEADER_BYTES and not eof:
+            return self._need_more(pos, end, _tags.ID3V2_HEADER_BYTES)
+        size = _tags.id3v2_size(data[pos:pos + _tags.ID3V2_HEADER_BYTES])
+        if size is None:
+            self._state = _SNIFF
+            return pos
+        return self._enter_id3v2(data, pos, end, size)
+
+    def _enter_id3v2(self, data: bytes, pos: int, end: int, size: int) -> int:
+        self._count_tag("id3v2", size)
+        self._skip_tag_name = "id3v2"
+        if "id3v2" not in self._tag_info:
+            self._tag_info["id3v2"] = True
+            self._tag_capture = bytearray()
+            self._tag_capture_wanted = min(size, _tags.TAG_CAPTURE_BYTES)
+            self._tag_capture_whole = size <= _tags.TAG_CAPTURE_BYTES
+        self._skip_kind = _SKIP_TAG
+        self._capture(memoryview(data)[pos:pos + size])
+        return pos + size
+
+    def _count_tag(self, kind: str, size: int) -> None:
+        self._tag_bytes[kind] = self._tag_bytes.get(kind, 0) + size
+
+    def _at_sniff(self, data: bytes, pos: int, end: int, eof: bool) -> int:
+        if end - pos < SNIFF_BYTES and not eof:
+            return self._need_more(pos, end, SNIFF_BYTES)
+        verdict = sniff(data[pos:pos + SNIFF_BYTES])
+        if verdict is not None:
+            self._sniffed = verdict
+            self._stop()
+            return pos
+        self._state = _SYNC
+        return pos
+
+    def _at_sync(self, data: bytes, pos: int, end: int, eof: bool) -> int:
+        """Search for a trustworthy frame sync: the first one (any layer), or the locked stream's after junk."""
+        initial = self._state == _SYNC
+        lock = None if initial else self._lock
+        while True:
+            candidate = data.find(b"\xff", pos, end)
+            if candidate < 0:
+                if not eof:
+                    # Keep the last bytes: a tag's magic ("TAG", "APETAGEX") may be cut by the buffer's end.
+                    kept = max(pos, end - _TAG_MAGIC_BYTES + 1)
+                    if not initial:
+                        tag_at = self._find_tag(data, pos, end)
+                        if tag_at >= 0:
+                            self._add_junk(tag_at - pos)
+                            self._state = _FRAMES
+                            return tag_at
+                    self._add_junk(kept - pos)
+                    if initial and self._prefix_junk > SYNC_SEARCH_LIMIT:
+                        return self._give_up_sync(kept)
+                    return self._need_more(kept, end, _TAG_MAGIC_BYTES)
+                candidate = end
+            if not initial:
+                tag_at = self._find_tag(data, pos, candidate)
+                if tag_at >= 0:
+                    self._add_junk(tag_at - pos)
+                    self._state = _FRAMES
+                    return tag_at
+            self._add_junk(candidate - pos)
+            pos = candidate
+            if initial and self._prefix_junk > SYNC_SEARCH_LIMIT:
+                return self._give_up_sync(pos)
+            if pos == end:
+                return pos
+            if end - pos < 4:
+                if eof:
+                    self._add_junk(end - pos)
+                    return end
+                return self._need_more(pos, end, 4)
+            count, after = chain_frames(data, pos, end, CONFIRM_FRAMES, lock)
+            if count >= CONFIRM_FRAMES or (count >= 1 and after + 4 <= end and self._is_tag_start(data, after, end)):
+                return self._lock_at(data, pos, end, eof)
+            if count >= 1 and after + 4 > end:
+                if not eof:
+                    return self._need_more(pos, end, after + 4 - pos)
+                if after == end or count >= 2:
+                    return self._lock_at(data, pos, end, eof)
+            elif count == 0 and initial and self._is_free_format_start(data, pos, end, eof):
+                if self._stall:
+                    return pos
+                return self._lock_at(data, pos, end, eof)
+            self._add_junk(1)
+            pos += 1
+
+    def _give_up_sync(self, pos: int) -> int:
+        """No MPEG frames within the search limit: the verdict (not MP3) is certain."""
+        self._state = _FINISHED
+        self._stop()
+        return pos
+
+    def _add_junk(self, n: int) -> None:
+        if n <= 0:
+            return
+        if self._state == _SYNC:
+            self._prefix_junk += n
+        elif self._junk_is_tag:
+            self._count_tag("lyrics3", n)
+        else:
+            if self._trailing_junk == 0:
+                self._junk_runs += 1
+            self._junk += n
+            self._trailing_junk += n
+
+    @staticmethod
+    def _find_tag(data: bytes, pos: int, end: int) -> int:
+        found = [at for at in (data.find(b"ID3", pos, end), data.find(b"TAG", pos, end),
+                               data.find(b"APETAGEX", pos, end)) if at >= 0]
+        return min(found) if found else -1
+
+    @staticmethod
+    def _is_tag_start(data: bytes, pos: int, end: int) -> bool:
+        return data.startswith((b"TAG", b"ID3", b"APETAGEX", b"LYRICSBEGIN"), pos, end)
+
+    def _is_free_format_start(self, data: bytes, pos: int, end: int, eof: bool) -> bool:
+        """A free-format stream: its frame length is the distance to the next identical header."""
+        key = data[pos + 1] << 8 | data[pos + 2]
+        if not FREE_FORMAT[key]:
+            return False
+        window_end = min(end, pos + 2 * _MAX_FREE_FORMAT_SEARCH)
+        if window_end - pos < 2 * _MAX_FREE_FORMAT_SEARCH and not eof:
+            self._need_more(pos, end, 2 * _MAX_FREE_FORMAT_SEARCH)
+            return True
+        head = data[pos:pos + 2]
+        nxt = data.find(head, pos + 24, window_end)
+        if nxt < 0:
+            return False
+        padding = (data[pos + 2] >> 1) & 1
+        self._free_length = nxt - pos - padding
+        self._free_format = True
+        return True
+
+    def _lock_at(self, data: bytes, pos: int, end: int, eof: bool) -> int:
+        b1, b2, b3 = data[pos + 1], data[pos + 2], data[pos + 3]
+        if self._state == _RESYNC:
+            self._state = _FRAMES
+            self._trailing_junk = 0
+            self._junk_is_tag = False
+            return pos
+        self._lock = (b1 << 8 | b2) & LOCK_MASK
+        self._version_bits = (b1 >> 3) & 3
+        self._layer = _mpeg.LAYER_OF_BITS[(b1 >> 1) & 3]
+        self._rate = _mpeg.sample_rate(b1, b2)
+        self._spf = _mpeg.samples_per_frame(self._version_bits, self._layer)
+        self._channels = 1 if _mpeg.is_mono(b3) else 2
+        self._protected = not b1 & 1
+        self._xing_at = _mpeg.xing_offset(self._version_bits, self._channels == 1)
+        self._max_frames = self._frames_reaching(self._limits.duration_limit_s)
+        if self._layer != 3:
+            self._state = _FINISHED
+            self._stop()
+            return pos
+        if self._free_format:
+            # Free format is rare and unsupported by many decoders: we measure it, off the fast path.
+            self._state = _FRAMES
+            return pos
+        flen = FRAME_LENGTH[b1 << 8 | b2]
+        vbr = parse_vbr_header(data[pos:pos + min(flen, VBR_HEADER_BYTES, end - pos)], self._version_bits,
+                               self._channels == 1, self._protected)
+        self._state = _FRAMES
+        if vbr is not None:
+            self._vbr = vbr
+            return pos + flen
+        return pos
+
+    def _frames_reaching(self, seconds: float) -> int:
+        """The fewest frames whose samples last at least ``seconds`` (the early-stop budget)."""
+        frames = max(1, math.ceil(seconds * self._rate / self._spf))
+        while frames > 1 and (frames - 1) * self._spf / self._rate >= seconds:
+            frames -= 1
+        while frames * self._spf / self._rate < seconds:
+            frames += 1
+        return frames
+
+    def _at_frames(self, data: bytes, pos: int, end: int, eof: bool) -> int:
+        """The hot loop: follow locked frames by table lookup; hand anything else to the slow path."""
+        if self._free_format:
+            return self._at_free_frames(data, pos, end, eof)
+        flen_table = FRAME_LENGTH
+        lock = self._lock
+        xing_at = self._xing_at
+        frames = self._frames
+        audio = self._audio_bytes
+        seen = self._bitrates_seen
+        max_frames = self._max_frames
+        flen = 0
+        start = pos
+        while pos + _FRAME_PEEK <= end:
+            if data[pos] != 0xFF:
+                break
+            key = data[pos + 1] << 8 | data[pos + 2]
+            flen = flen_table[key]
+            if not flen or key & LOCK_MASK != lock:
+                break
+            marker = data[pos + xing_at]
+            if (marker == 0x58 or marker == 0x49) and data[pos + xing_at:pos + xing_at + 4] in (b"Xing", b"Info"):
+                self._extra_headers += 1
+                pos += flen
+                continue
+            frames += 1
+            audio += flen
+            seen |= 1 << (key >> 4 & 15)
+            pos += flen
+            if frames >= max_frames:
+                break
+        self._frames, self._audio_bytes, self._bitrates_seen = frames, audio, seen
+        if pos != start:
+            self._trailing_junk = 0
+        if pos > end:  # the last frame runs past this buffer: skip its rest as it arrives
+            self._last_frame_bytes = flen
+            self._skip_kind = _SKIP_FRAME
+            if frames >= max_frames:
+                self._stop()
+            return pos
+        if frames >= max_frames:
+            self._stop()
+            return pos
+        return self._frames_slow(data, pos, end, eof)
+
+    def _frames_slow(self, data: bytes, pos: int, end: int, eof: bool) -> int:
+        """A frame position the fast loop declined: near the buffer's end, a tag, or junk."""
+        if pos >= end:
+            return pos
+        if eof and end - pos < 4 and data[pos] == 0xFF:
+            # The stream ends inside a frame header: a cut-short frame decoders drop, not junk.
+            self._truncated = True
+            return end
+        # Near the buffer's end a frame or a short tag's start may be cut: wait for enough bytes to tell.
+        if end - pos < _FRAME_PEEK and not eof and (data[pos] == 0xFF or data[pos] in b"ITAL"):
+            return self._need_more(pos, end, _FRAME_PEEK)
+        if data[pos] == 0xFF and end - pos >= 4:
+            key = data[pos + 1] << 8 | data[pos + 2]
+            flen = FRAME_LENGTH[key]
+            if flen and key & LOCK_MASK == self._lock:
+                marker_end = pos + self._xing_at + 4
+                if marker_end <= end and data[marker_end - 4:marker_end] in (b"Xing", b"Info"):
+                    self._extra_headers += 1
+                else:
+                    self._frames += 1
+                    self._audio_bytes += flen
+                    self._bitrates_seen |= 1 << (key >> 4 & 15)
+                    self._last_frame_bytes = flen
+                    self._skip_kind = _SKIP_FRAME
+                self._trailing_junk = 0
+                if self._frames >= self._max_frames:
+                    self._stop()
+                return pos + flen
+        return self._at_tag_or_junk(data, pos, end, eof)
+
+    def _at_tag_or_junk(self, data: bytes, pos: int, end: int, eof: bool) -> int:
+        rest = end - pos
+        if data.startswith(b"ID3", pos, end):
+            if rest < _tags.ID3V2_HEADER_BYTES and not eof:
+                return self._need_more(pos, end, _tags.ID3V2_HEADER_BYTES)
+            size = _tags.id3v2_size(data[pos:pos + _tags.ID3V2_HEADER_BYTES])
+            if size is not None:
+                self._trailing_junk = 0
+                return self._enter_id3v2(data, pos, end, size)
+        elif data.startswith(b"TAG", pos, end):
+            if rest < _tags.ID3V1_BYTES and not eof:
+                return self._need_more(pos, end, _tags.ID3V1_BYTES)
+            self._count_tag("id3v1", min(rest, _tags.ID3V1_BYTES))
+            self._tag_info.setdefault("id3v1", _tags.describe_id3v1(data[pos:pos + _tags.ID3V1_BYTES]))
+            self._trailing_junk = 0
+            self._skip_kind = _SKIP_TAG
+            self._skip_tag_name = "id3v1"
+            return pos + _tags.ID3V1_BYTES
+        elif data.startswith(b"APETAGEX", pos, end):
+            if rest < _tags.APE_HEADER_BYTES and not eof:
+                return self._need_more(pos, end, _tags.APE_HEADER_BYTES)
+            size = _tags.ape_size(data[pos:pos + _tags.APE_HEADER_BYTES])
+            if size is not None:
+                self._count_tag("apev2", size)
+                self._trailing_junk = 0
+                self._skip_kind = _SKIP_TAG
+                self._skip_tag_name = "apev2"
+                return pos + size
+        elif data.startswith(b"LYRICSBEGIN", pos, end):
+            # Lyrics3 blocks have no length up front: count everything up to the next frame or tag as the tag.
+            self._junk_is_tag = True
+            self._count_tag("lyrics3", 11)
+            self._state = _RESYNC
+            return pos + 11
+        self._junk_is_tag = False
+        self._state = _RESYNC
+        self._add_junk(1)
+        return pos + 1
+
+    def _at_free_frames(self, data: bytes, pos: int, end: int, eof: bool) -> int:
+        base = self._free_length
+        while pos + 4 <= end:
+            if data[pos] != 0xFF:
+                break
+            key = data[pos + 1] << 8 | data[pos + 2]
+            if not FREE_FORMAT[key] or key & LOCK_MASK != self._lock:
+                break
+            flen = base + ((key >> 1) & 1)
+            if self._frames == 0 and self._vbr is None:
+                vbr = parse_vbr_header(data[pos:pos + min(flen, VBR_HEADER_BYTES, end - pos)], self._version_bits,
+                                       self._channels == 1, self._protected)
+                if vbr is not None:
+                    self._vbr = vbr
+                    pos += flen
+                    continue
+            self._frames += 1
+            self._audio_bytes += flen
+            self._last_frame_bytes = flen
+            pos += flen
+            self._trailing_junk = 0
+            if self._frames >= self._max_frames:
+                self._stop()
+                return pos
+        if pos > end:
+            self._skip_kind = _SKIP_FRAME
+            return pos
+        if pos + 4 > end and not eof:
+            return self._need_more(pos, end, 4)
+        if pos >= end:
+            return pos
+        return self._at_tag_or_junk(data, pos, end, eof)
+
+    # -- the end ---------------------------------------------------------------------------------------
+
+    def finish(self) -> MediaFacts:
+        """End the stream: settle what the last bytes were and return the measured facts."""
+        if not self._done:
+            if self._carry:
+                data = bytes(self._carry)
+                self._carry.clear()
+                self._run(data, eof=True)
+            if self._skip:
+                if self._skip_kind == _SKIP_FRAME:
+                    # Decoders (FFmpeg among them) still play a cut-short last frame, so it stays counted.
+                    self._truncated = True
+                    self._audio_bytes -= self._skip
+                    self._skip = 0
+                elif self._skip_kind == _SKIP_TAG:
+                    # A tag that claims more bytes than the file has: count only the bytes that exist.
+                    self._tag_bytes[self._skip_tag_name] -= self._skip
+                    self._skip = 0
+            self._reclassify_trailing_tags()
+            self._done = True
+        self._describe_capture()  # a tag cut short by the end of the stream (or an early stop)
+        return self._facts()
+
+    def _reclassify_trailing_tags(self) -> None:
+        """Junk at the very end that is a footer-only APEv2 tag, a Lyrics3v2 block or an ID3v1 tag is a tag."""
+        junk = self._trailing_junk
+        tail = self._tail
+        if not junk or self._state not in (_RESYNC, _FRAMES):
+            return
+        end = len(tail)
+        if junk >= _tags.ID3V1_BYTES and tail[end - 128:end - 125] == b"TAG":
+            self._move_junk_to_tag("id3v1", _tags.ID3V1_BYTES)
+            end -= _tags.ID3V1_BYTES
+            junk -= _tags.ID3V1_BYTES
+        lyrics = _tags.lyrics3v2_size(tail[:end])
+        if lyrics is not None and junk:
+            moved = min(lyrics, junk)
+            self._move_junk_to_tag("lyrics3", moved)
+            end -= min(moved, end)
+            junk -= moved
+        ape = _tags.ape_footer_size(tail[end - 32:end]) if end >= 32 else None
+        if ape is not None and junk:
+            self._move_junk_to_tag("apev2", min(ape, junk))
+
+    def _move_junk_to_tag(self, kind: str, n: int) -> None:
+        n = min(n, self._junk)
+        self._junk -= n
+        self._trailing_junk -= n
+        if not self._junk:
+            self._junk_runs = 0
+        elif not self._trailing_junk:
+            self._junk_runs -= 1
+        self._count_tag(kind, n)
+
+    def _tag_summary(self) -> dict[str, Any] | None:
+        if not self._tag_bytes:
+            return None
+        info = {**self._tag_info.get("id3v1", {}),
+                **{k: v for k, v in self._tag_info.items() if k not in ("id3v1", "id3v2") and v is not None}}
+        return {"bytes": sum(self._tag_bytes.values()), "by_kind": dict(sorted(self._tag_bytes.items())),
+                "title": info.get("title"), "artist": info.get("artist"),
+                "pictures": self._tag_info.get("pictures", [])}
+
+    def _facts(self) -> MediaFacts:
+        """The measurements so far, as the rules and the report take them."""
+        size = self._declared_size if self._declared_size is not None else self._fed
+        complete = not self._stopped_early
+        common: dict[str, Any] = {"tag_bytes": sum(self._tag_bytes.values()),
+                                  "tag_kinds": tuple(sorted(self._tag_bytes)), "tags": self._tag_summary()}
+        if self._sniffed is not None:
+            return MediaFacts(self._sniffed.format, self._sniffed.description, size, complete, **common)
+        if self._layer == 0:
+            if not complete and self._prefix_junk <= SYNC_SEARCH_LIMIT:
+                # Stopped (at the size limit) inside a tag or before any frame: the format is not known yet.
+                return MediaFacts("unknown", "not determined before the scan stopped", size, complete,
+                                  format_known=False, **common)
+            if self._tag_bytes and self._prefix_junk <= SYNC_SEARCH_LIMIT:
+                return MediaFacts("id3", "an ID3 tag with no audio", size, complete, **common)
+            if not size:
+                return MediaFacts("empty", "an empty file (0 bytes)", size, complete, **common)
+            return MediaFacts("unknown", "data of an unknown kind (no MPEG audio frames found)", size, complete,
+                              **common)
+        version = _mpeg.VERSION_NAMES[self._version_bits]
+        common.update(layer=self._layer, mpeg_version=version, sample_rate=self._rate, channels=self._channels)
+        if self._layer != 3:
+            return MediaFacts(f"mp{self._layer}", f"MPEG-{version} Layer {self._layer} audio", size, complete,
+                              **common)
+        stream = self._frames * self._spf
+        playback = stream
+        vbr = self._vbr
+        header_frames = vbr.frames if vbr is not None else None
+        if vbr is not None and vbr.delay is not None and vbr.padding is not None:
+            playback = gapless_samples(stream, self._spf, vbr.delay, vbr.padding, header_frames)
+        return MediaFacts(
+            "mp3", f"MPEG-{version} Layer III audio", size, complete, playback_samples=playback,
+            stream_samples=stream, header_frames=header_frames, header_kind=vbr.kind if vbr is not None else None,
+            audio_frames=self._frames, extra_header_frames=self._extra_headers,
+            junk_bytes=self._junk + self._prefix_junk, junk_runs=self._junk_runs + (1 if self._prefix_junk else 0),
+            truncated_last_frame=self._truncated, free_format=self._free_format,
+            variable_bitrate=self._bitrates_seen.bit_count() > 1, audio_bytes=self._audio_bytes, **common)
