@@ -76,6 +76,9 @@ _NEAR_FULL_SCALE = bytes(int(step >= _CLIP_STEP or step < -_CLIP_STEP) for step 
 _PIPE_BYTES = 1 << 20
 _LEVEL_TAG = re.compile(r"\[(error|fatal|panic)\]\s*(.*)")
 _CONTEXT_PREFIX = re.compile(r"^(\[[^\]]*@ 0x[0-9a-f]+\]\s*)+")
+# ffmpeg's own wrappers around the decoder's reason ("Error submitting packet to decoder: Invalid data ..."):
+# quoted only when the decoder said nothing more specific. They also name temporary paths.
+_GENERIC_REASONS = ("Error submitting packet to decoder", "Error opening input", "Error while decoding")
 _INTEGRATED = re.compile(r"Integrated loudness:\s*\n\s*I:\s*(-?[0-9.]+|-inf)\s*LUFS")
 
 
@@ -168,17 +171,20 @@ def _measure_pcm(stream: IO[bytes], levels: _Levels) -> None:
         levels.silent_ms_before_block += block_ms
 
 
-def _read_log(log: IO[bytes], levels: _Levels) -> None:
+def _read_log(log: IO[bytes], levels: _Levels, path: Path) -> None:
     log.seek(0)
     text = log.read().decode("utf-8", "replace")
+    reasons: list[str] = []
     for line in text.splitlines():
         match = _LEVEL_TAG.search(line)
         if match is None:
             continue
         levels.error_count += 1
-        reason = _CONTEXT_PREFIX.sub("", match.group(2)).strip()
-        if reason and reason not in levels.reasons and len(levels.reasons) < MAX_DECODE_REASONS:
-            levels.reasons.append(reason)
+        reason = _CONTEXT_PREFIX.sub("", match.group(2)).replace(str(path), "the input").strip().rstrip(".")
+        if reason and reason not in reasons and len(reasons) < 4 * MAX_DECODE_REASONS:
+            reasons.append(reason)
+    specific = [r for r in reasons if not r.startswith(_GENERIC_REASONS)]
+    levels.reasons = (specific or reasons)[:MAX_DECODE_REASONS]
     loudness = _INTEGRATED.findall(text)
     if loudness:
         value = loudness[-1]
@@ -223,7 +229,7 @@ def _decode(path: Path, cap_seconds: float) -> _Levels:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-        _read_log(log, levels)
+        _read_log(log, levels, path)
     return levels
 
 
@@ -395,7 +401,9 @@ def deep_check_bytes(report: Report, data: bytes, limits: Limits) -> Report:
     load_pydub()
     find_ffmpeg()
     with tempfile.TemporaryDirectory(prefix="mediacheck-deep-") as folder:
-        path = Path(folder) / "audio"
+        # The format the core named, as the extension: ffmpeg's probe takes it as a hint.
+        fmt = report.media.format
+        path = Path(folder) / (f"audio.{fmt}" if fmt.isalnum() else "audio")
         path.write_bytes(data)
         return deep_check_file(report, path, limits)
 

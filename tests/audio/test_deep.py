@@ -66,15 +66,16 @@ class TestMeasurements:
         assert "44,100 Hz stereo" in note.message
         assert report.ok
 
-    def test_bytes_and_file_measure_the_same(self, media: Media) -> None:
-        """check_bytes(deep=True) reports the same measurements as check_file(deep=True)."""
-        path = media("leading_silence")
+    @pytest.mark.parametrize("name", ["leading_silence", "corrupt"])
+    def test_bytes_and_file_measure_the_same(self, name: str, media: Media) -> None:
+        """check_bytes(deep=True) reports the same measurements and ffmpeg reasons as check_file(deep=True)."""
+        path = media(name)
         from_file = check_file(path, deep=True)
         from_bytes = check_bytes(path.read_bytes(), deep=True)
         assert from_file.media is not None
         assert from_bytes.media is not None
         assert from_bytes.media.audio == from_file.media.audio
-        assert _listening(from_bytes.codes()) == _listening(from_file.codes())
+        assert from_bytes.findings == from_file.findings
 
 
 class TestListeningFindings:
