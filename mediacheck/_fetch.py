@@ -290,9 +290,9 @@ def _tls_detail(exc: BaseException) -> str:
     current: BaseException | None = exc
     while current is not None:
         if isinstance(current, ssl.SSLCertVerificationError):
-            return current.verify_message or "the certificate does not verify"
+            return (current.verify_message or "the certificate does not verify").rstrip(".")
         if isinstance(current, ssl.SSLError):
-            return current.reason or str(current)
+            return (current.reason or str(current)).rstrip(".")
         current = current.__cause__ or current.__context__
     return str(exc)
 

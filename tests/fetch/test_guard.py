@@ -253,3 +253,26 @@ class TestTLS:
             with SafeFetcher(allow_networks=LOOPBACK, resolver=resolver) as fetcher:
                 report = fetcher.check(f"https://media.test:{server.port}/a.mp3")
         assert [f.code for f in report.errors] == ["access.tls"]
+
+
+def test_international_host_names_are_resolved_in_punycode(short_mp3: bytes) -> None:
+    """A Unicode host name is looked up in its IDNA form and fetched like any other."""
+    with LoopbackServer({"/a.mp3": Static(short_mp3)}) as server:
+        resolver = StubResolver({"xn--bcher-kva.example": [["127.0.0.1"]]})
+        with SafeFetcher(allow_networks=LOOPBACK, resolver=resolver) as fetcher:
+            report = fetcher.check(f"http://bücher.example:{server.port}/a.mp3")
+    assert report.ok, report.findings
+    assert resolver.calls == ["xn--bcher-kva.example"]
+
+
+@pytest.mark.parametrize(("kwargs", "words"), [
+    ({"url": b"http://example.com/a.mp3"}, "url must be a string"),
+    ({"url": "http://example.com/a.mp3", "limits": {"size_limit_bytes": 1}}, "limits must be"),
+    ({"url": "http://example.com/a.mp3", "allow_networks": ["10.0.0.0/40"]}, "allow_networks"),
+])
+def test_misuse_is_a_usage_error(kwargs: dict[str, Any], words: str) -> None:
+    """Arguments of the wrong type are the caller's mistake: UsageError, before any network activity."""
+    from mediacheck import UsageError
+
+    with pytest.raises(UsageError, match=words):
+        check_url(**kwargs)
