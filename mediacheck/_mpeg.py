@@ -15,6 +15,8 @@ and jumps; nothing is allocated per frame.
 
 from __future__ import annotations
 
+import re
+
 # Header layout (ISO 11172-3 / 13818-3): AAAAAAAA AAABBCCD EEEEFFGH IIJJKLMM
 #   A sync, B version (00 2.5, 01 reserved, 10 MPEG-2, 11 MPEG-1), C layer (01 III, 10 II, 11 I, 00 reserved),
 #   D protection (0 = a 16-bit CRC follows), E bitrate index, F sample-rate index, G padding, H private,
@@ -91,6 +93,26 @@ FREE_FORMAT: tuple[bool, ...] = tuple(_free_format_header(k >> 8, k & 0xFF) for 
 # Bits that must stay equal across the frames of one stream: sync, version, layer (byte 1 minus the
 # protection bit) and the sample rate (byte 2 bits 2-3). Channel mode and bitrate may change per frame.
 LOCK_MASK = 0xFE0C
+
+
+def _byte_class(values: set[int]) -> bytes:
+    return b"[" + b"".join(re.escape(bytes([v])) for v in sorted(values)) + b"]"
+
+
+def sync_pattern(lock: int | None = None) -> re.Pattern[bytes]:
+    """A regex for the first three bytes of a legal header (of the locked stream, if ``lock`` is given).
+
+    The sync search runs in the regex engine's C loop, so junk (runs of 0xFF or zeros included) costs no
+    Python bytecode per byte; only real candidates reach :func:`chain_frames`.
+    """
+    keys = [k for k in range(65536) if (FRAME_LENGTH[k] or FREE_FORMAT[k])
+            and (lock is None or k & LOCK_MASK == lock)]
+    b1s, b2s = {k >> 8 for k in keys}, {k & 0xFF for k in keys}
+    return re.compile(b"\xff" + _byte_class(b1s) + _byte_class(b2s))
+
+
+# Any legal header's first three bytes (version, layer, bitrate and sample-rate fields are independent).
+SYNC_CANDIDATE = sync_pattern()
 
 
 def is_mono(b3: int) -> bool:

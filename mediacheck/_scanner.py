@@ -79,6 +79,7 @@ class StreamScanner:
         self._prefix_junk = 0
         # Stream lock and counters (the hot loop keeps these in locals and writes them back).
         self._lock = 0
+        self._resync_pattern = _mpeg.SYNC_CANDIDATE
         self._version_bits = 0
         self._layer = 0
         self._rate = 0
@@ -242,8 +243,10 @@ class StreamScanner:
         """Search for a trustworthy frame sync: the first one (any layer), or the locked stream's after junk."""
         initial = self._state == _SYNC
         lock = None if initial else self._lock
+        pattern = _mpeg.SYNC_CANDIDATE if initial else self._resync_pattern
         while True:
-            candidate = data.find(b"\xff", pos, end)
+            match = pattern.search(data, pos, end)
+            candidate = match.start() if match is not None else -1
             if candidate < 0:
                 if not eof:
                     # Keep the last bytes: a tag's magic ("TAG", "APETAGEX") may be cut by the buffer's end.
@@ -346,6 +349,7 @@ class StreamScanner:
             self._junk_is_tag = False
             return pos
         self._lock = (b1 << 8 | b2) & LOCK_MASK
+        self._resync_pattern = _mpeg.sync_pattern(self._lock)
         self._version_bits = (b1 >> 3) & 3
         self._layer = _mpeg.LAYER_OF_BITS[(b1 >> 1) & 3]
         self._rate = _mpeg.sample_rate(b1, b2)

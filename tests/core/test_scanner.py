@@ -208,3 +208,14 @@ def test_oversize_cover_art_fails_on_size_and_is_read_from_the_tag_prefix(tmp_pa
     assert report.media.tags is not None
     assert report.media.tags["title"] == "Big cover"
     assert report.media.tags["pictures"] == [{"mime": "image/png", "type": 3, "bytes": 10_500_008}]
+
+
+@pytest.mark.parametrize("filler", [b"\xff", b"\x00", b"\xff\xfb"])
+def test_a_flood_of_junk_after_audio_is_counted_and_called_corrupt(filler: bytes) -> None:
+    """A megabyte of sync-like filler after real frames is all junk: every frame is still found, the file is corrupt."""
+    junk = filler * (1_000_000 // len(filler))
+    report = check_bytes(FRAMES + junk)
+    assert report.media is not None
+    assert report.media.frames == FRAME_COUNT
+    assert report.codes()[0] == "format.corrupt"
+    assert f"{len(junk):,} bytes" in report.errors[0].message
