@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from mediacheck._ffmpeg import find_ffmpeg, load_pydub
+from mediacheck._ffmpeg import find_ffmpeg, input_arguments, load_pydub
 from mediacheck._limits import Limits
 from mediacheck._report import Finding, MediaInfo, Report, Severity
 
@@ -180,7 +180,8 @@ def _read_log(log: IO[bytes], levels: _Levels, path: Path) -> None:
         if match is None:
             continue
         levels.error_count += 1
-        reason = _CONTEXT_PREFIX.sub("", match.group(2)).replace(str(path), "the input").strip().rstrip(".")
+        reason = _CONTEXT_PREFIX.sub("", match.group(2)).replace(f"file:{path}", "the input")
+        reason = reason.replace(str(path), "the input").strip().rstrip(".")
         if reason and reason not in reasons and len(reasons) < 4 * MAX_DECODE_REASONS:
             reasons.append(reason)
     specific = [r for r in reasons if not r.startswith(_GENERIC_REASONS)]
@@ -203,7 +204,7 @@ def _decode(path: Path, cap_seconds: float) -> _Levels:
     """Decode ``path`` with ffmpeg (first audio stream, at most ``cap_seconds``) and measure it."""
     command = [
         find_ffmpeg(), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info",
-        "-i", str(path), "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1", "-fflags", "+bitexact",
+        *input_arguments(path), "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1", "-fflags", "+bitexact",
         "-t", f"{cap_seconds:.3f}", "-af", "ebur128=framelog=quiet", "-c:a", "pcm_s16le", "-f", "wav", "pipe:1",
     ]
     levels = _Levels()

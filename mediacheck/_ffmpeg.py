@@ -17,6 +17,22 @@ from mediacheck.exceptions import AudioToolsMissingError
 
 FFMPEG_ENV_VAR = "MEDIACHECK_FFMPEG"
 
+# Demuxers for audio files (and the audio in common containers). Playlist-like demuxers (hls, concat,
+# image2, ...) are left out: they open further URLs or files named inside the input, which would let a
+# hostile "MP3" make the deep check fetch from the service's network (SSRF) or read local files.
+AUDIO_DEMUXERS = ("aac", "ac3", "aiff", "amr", "ape", "asf", "au", "avi", "caf", "dts", "eac3", "flac",
+                  "matroska", "mov", "mp3", "mpeg", "mpegts", "ogg", "w64", "wav", "wv")
+
+
+def input_arguments(path: os.PathLike[str] | str) -> list[str]:
+    """ffmpeg's options for reading one local file and nothing else, then ``-i`` with it.
+
+    ``file:`` keeps a name such as ``concat:a|b`` or ``http:x`` a file name; the protocol whitelist refuses
+    any other protocol a demuxer might try; the format whitelist keeps to audio demuxers.
+    """
+    return ["-protocol_whitelist", "file", "-format_whitelist", ",".join(AUDIO_DEMUXERS),
+            "-i", f"file:{os.fspath(path)}"]
+
 _INSTALL_HINT = (
     "install the audio extra (pip install 'mediacheck[audio]'), put ffmpeg on PATH, "
     f"or point {FFMPEG_ENV_VAR} at an ffmpeg binary"

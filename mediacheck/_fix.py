@@ -21,7 +21,7 @@ from pathlib import Path
 
 from mediacheck._check import check_file
 from mediacheck._deep import SILENCE_THRESHOLD_DBFS, TELEPHONY_TARGET_LUFS
-from mediacheck._ffmpeg import find_ffmpeg
+from mediacheck._ffmpeg import find_ffmpeg, input_arguments
 from mediacheck._limits import DEFAULT_LIMITS, Limits
 from mediacheck._report import Report, Severity
 from mediacheck.exceptions import FixError, UsageError
@@ -139,7 +139,7 @@ def _ffmpeg_reason(stderr: bytes) -> str:
 def _encode(src: Path, out: Path, plan: FixPlan) -> None:
     command = [
         find_ffmpeg(), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y",
-        "-i", str(src),
+        *input_arguments(src),
         "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1",
         "-af", plan.filters(), "-t", f"{plan.target_seconds:.3f}",
         "-ac", str(plan.channels), "-ar", str(plan.sample_rate),
