@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import threading
@@ -57,6 +58,14 @@ def dense_mp3(ffmpeg_exe: str, media_dir: Path) -> bytes:
 def wav_bytes(ffmpeg_exe: str, media_dir: Path) -> bytes:
     """A 1-second WAV file: audio, but not MP3."""
     return _encode(ffmpeg_exe, media_dir / "tone.wav", 1, "-codec:a", "pcm_s16le")
+
+
+@pytest.fixture(autouse=True)
+def _no_service_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's MEDIACHECK_* variables (a low concurrency, say) must not change what these tests see."""
+    for name in list(os.environ):
+        if name.startswith("MEDIACHECK_") and name != "MEDIACHECK_FFMPEG":
+            monkeypatch.delenv(name)
 
 
 def make_settings(**overrides: Any) -> Settings:
