@@ -224,6 +224,9 @@ class _FetchRun:
         where = shorten(str(self.current.url)) if self.current is not None else shorten(self.target)
         if isinstance(exc, BlockedAddressError | ResolutionError):
             finding = exc.finding
+            if self.redirects:
+                finding = Finding(finding.code, finding.severity, finding.message.rstrip(".") +
+                                  f" (a redirect from {shorten(self.redirects[-1].url)} led there).", finding.hint)
         elif isinstance(exc, DeadlineExceeded | httpx.TimeoutException):
             got = f" after {self.bytes_read:,} body bytes" if self.body_started else ""
             finding = Finding("access.timeout", Severity.ERROR,

@@ -57,6 +57,7 @@ class TestRefusedBeforeConnecting:
                 report = asyncio.run(acheck_url(server.url("/a"), allow_networks=ONLY_127_0_0_1))
             assert probe.connections() == 0
         assert [f.code for f in report.errors] == ["access.blocked-address"]
+        assert f"a redirect from {server.url('/a')} led there" in report.errors[0].message
         assert report.fetch is not None
         assert len(report.fetch.redirects) == 1
 
