@@ -20,8 +20,9 @@ FFMPEG_ENV_VAR = "MEDIACHECK_FFMPEG"
 # Demuxers for audio files (and the audio in common containers). Playlist-like demuxers (hls, concat,
 # image2, ...) are left out: they open further URLs or files named inside the input, which would let a
 # hostile "MP3" make the deep check fetch from the service's network (SSRF) or read local files.
-AUDIO_DEMUXERS = ("aac", "ac3", "aiff", "amr", "ape", "asf", "au", "avi", "caf", "dts", "eac3", "flac",
-                  "matroska", "mov", "mp3", "mpeg", "mpegts", "ogg", "w64", "wav", "wv")
+AUDIO_DEMUXERS = ("aac", "ac3", "aiff", "amr", "ape", "asf", "au", "avi", "caf", "dsf", "dts", "eac3", "flac",
+                  "flv", "matroska", "mov", "mp3", "mpc", "mpc8", "mpeg", "mpegts", "ogg", "rm", "tta", "voc", "w64",
+                  "wav", "wv")
 
 
 def input_arguments(path: os.PathLike[str] | str) -> list[str]:
