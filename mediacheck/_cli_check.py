@@ -163,7 +163,11 @@ def expand_targets(given: Sequence[str], *, recursive: bool) -> list[str | Repor
     for target in given:
         items = _read_stdin_targets() if target == "-" else [target]
         for item in items:
-            if not is_url(item) and os.path.isdir(item):
+            if not item.strip():
+                # `mediacheck check "$HOLD_MUSIC_URL"` with the variable unset: say so, not "'' is a directory".
+                expanded.append(_failing(item, "access.not-found", "An empty target names no file or URL.",
+                                         "Check the command line: is a variable that should hold the target unset?"))
+            elif not is_url(item) and os.path.isdir(item):
                 expanded.extend(_mp3_files(item, recursive))
             else:
                 expanded.append(item)

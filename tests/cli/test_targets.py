@@ -75,6 +75,8 @@ def _bad_path(kind: str, folder: Path) -> str:
     if kind == "dangling-link":
         os.symlink(folder / "nowhere", folder / "dangling.mp3")
         return str(folder / "dangling.mp3")
+    if kind == "empty":  # an unset variable in a CI script: `mediacheck check "$HOLD_MUSIC"`
+        return ""
     if kind == "name-too-long":
         return str(folder / ("x" * 300 + ".mp3"))
     return str(folder / "missing.mp3")
@@ -83,7 +85,7 @@ def _bad_path(kind: str, folder: Path) -> str:
 class TestBadTargets:
     """A target that cannot be read is a failing result, and the run goes on."""
 
-    @pytest.mark.parametrize("kind", ["missing", "under-a-file", "dangling-link", "name-too-long"])
+    @pytest.mark.parametrize("kind", ["missing", "under-a-file", "dangling-link", "name-too-long", "empty"])
     def test_unreadable_path_fails_alone(self, run_cli: RunCli, short_mp3: Path, tmp_path: Path, kind: str) -> None:
         """The bad path fails with an access finding; the good one after it still passes; no traceback."""
         bad = _bad_path(kind, tmp_path)
