@@ -219,3 +219,22 @@ def test_a_flood_of_junk_after_audio_is_counted_and_called_corrupt(filler: bytes
     assert report.media.frames == FRAME_COUNT
     assert report.codes()[0] == "format.corrupt"
     assert f"{len(junk):,} bytes" in report.errors[0].message
+
+
+def test_layer_one_frames_are_the_wrong_layer() -> None:
+    """A chain of MPEG-1 Layer I frames (32 kbps, 44.1 kHz: 32 bytes each) is named MP1, the wrong layer."""
+    frame = b"\xff\xff\x10\xc0" + bytes(28)
+    report = check_bytes(frame * 50)
+    assert report.media is not None
+    assert report.media.format == "mp1"
+    assert report.media.layer == 1
+    assert report.codes() == ["format.wrong-layer"]
+    assert "Layer I audio" in report.errors[0].message
+
+
+def test_reserved_header_values_never_lock() -> None:
+    """Headers with the reserved version, layer, bitrate 15 or sample rate 3 do not start a stream."""
+    for header in (b"\xff\xeb\x90\x00", b"\xff\xe1\x90\x00", b"\xff\xfb\xf0\x00", b"\xff\xfb\x9c\x00"):
+        report = check_bytes((header + bytes(413)) * 20)
+        assert report.media is not None
+        assert report.media.format == "unknown", header
