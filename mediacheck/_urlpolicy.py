@@ -76,13 +76,17 @@ def normalize_host(host: str) -> str | Finding:
             return str(ipaddress.IPv6Address(inner))
         except ValueError:
             return invalid(host, "the IPv6 address is malformed (zone IDs are not allowed either)")
-    if not host.isascii():
+    written_in_unicode = not host.isascii()
+    if written_in_unicode:
         try:
             host = idna.encode(host, uts46=True).decode("ascii")
         except (idna.IDNAError, UnicodeError, ValueError):
             return invalid(host, "the host name is not a valid internationalized domain name")
     host = host.lower()
     if _ends_in_a_number(host):
+        if written_in_unicode:  # 127。0。0。1 (ideographic full stops) and friends
+            return invalid(host, "the host is an IPv4 address written with non-ASCII characters",
+                           "Write IPv4 addresses as four plain decimal numbers, or use a host name.")
         try:
             return str(ipaddress.IPv4Address(host))
         except ValueError:

@@ -52,10 +52,18 @@ class TestRefusals:
     @pytest.mark.parametrize("host", [
         "2130706433", "0x7f000001", "0x7f.0.0.1", "0177.0.0.1", "127.1", "127.0.1", "017700000001",
         "127.0.0.1.", "1.2.3.4.5", "0x", "1.2.3.08", "\uff11\uff12\uff17.\uff10.\uff10.\uff11",
+        "127\u30020\u30020\u30021",
     ])
     def test_odd_ipv4_notations_are_refused(self, host: str) -> None:
         """Decimal, octal, hex, shortened and full-width IPv4 hosts are url.invalid, not interpreted."""
         assert _code(f"http://{host}/a.mp3") == "url.invalid"
+
+    def test_parsers_that_disagree_on_the_host_refuse_the_url(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """If our reading of the host ever differs from httpx's, the URL is refused rather than fetched."""
+        monkeypatch.setattr("mediacheck._urlpolicy.normalize_host", lambda host: "other.example")
+        result = check_url_policy("https://media.example/a.mp3")
+        assert isinstance(result, Finding)
+        assert "ambiguous" in result.message
 
     def test_messages_cut_long_urls(self) -> None:
         """A 10 KB URL is refused with a message of readable length."""
