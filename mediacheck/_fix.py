@@ -61,6 +61,7 @@ _MPEG2_BITRATES = (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
 NOT_AUDIO_FORMATS = frozenset({"empty", "gzip", "html", "image", "json", "pdf", "xml", "zip"})
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _ERROR_LINE = re.compile(r"^(?:\[[^\]]*\]\s*)*(.*)$")
+_WRAPPER = re.compile(r"^Error (?:opening input(?: files?)?|submitting packet to decoder|while decoding stream[^:]*): ")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -126,17 +127,22 @@ def plan_fix(*, limits: Limits, target_seconds: float | None, sample_rate: int, 
 
 
 def _ffmpeg_reason(stderr: bytes) -> str:
-    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-    reasons = []
-    for line in lines[-3:]:
-        match = _ERROR_LINE.match(line)
-        text = match.group(1) if match else line
-        if text and text not in reasons:
+    """ffmpeg's error lines, less its context prefixes and its generic "Error opening input ..." wrappers."""
+    reasons: list[str] = []
+    for line in stderr.decode("utf-8", "replace").splitlines():
+        match = _ERROR_LINE.match(line.strip())
+        text = (match.group(1) if match else line).strip().rstrip(".")
+        if not text or text.startswith("Error opening input file"):
+            continue
+        text = _WRAPPER.sub("", text)
+        if "not on whitelist" in text:  # mediacheck._ffmpeg.input_arguments refused it
+            return "not an audio file format (playlists and lists of other files are refused)"
+        if text not in reasons:
             reasons.append(text)
-    return "; ".join(reasons) or "ffmpeg failed without saying why"
+    return "; ".join(reasons[:3]) or "ffmpeg failed without saying why"
 
 
-def _encode(src: Path, out: Path, plan: FixPlan) -> None:
+def _encode(src: Path, out: Path, plan: FixPlan, display: str) -> None:
     command = [
         find_ffmpeg(), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y",
         *input_arguments(src),
@@ -150,13 +156,14 @@ def _encode(src: Path, out: Path, plan: FixPlan) -> None:
         done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               check=False, timeout=ENCODE_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        raise FixError(f"ffmpeg was still converting {src} after {ENCODE_TIMEOUT_S:g} s and was stopped",
+        raise FixError(f"ffmpeg was still converting {display} after {ENCODE_TIMEOUT_S:g} s and was stopped",
                        reason="timeout") from None
     if done.returncode != 0:
         reason = _ffmpeg_reason(done.stderr)
         if "matches no streams" in reason:
-            raise FixError(f"{src} holds no audio stream for ffmpeg to read", reason="no-audio")
-        raise FixError(f"ffmpeg could not read {src} as audio: {reason}", reason="undecodable")
+            raise FixError(f"{display} holds no audio stream for ffmpeg to read", reason="no-audio")
+        reason = reason.replace(f"file:{src}", display).replace(str(src), display)
+        raise FixError(f"ffmpeg could not read {display} as audio: {reason}", reason="undecodable")
 
 
 def _refuse_non_audio(src: Path, display: str) -> None:
@@ -195,7 +202,7 @@ def _check_destination(src: Path | None, dst: Path, overwrite: bool) -> None:
         raise UsageError(f"the output {dst} exists; pass overwrite=True (CLI: --force) to replace it")
 
 
-def _download(url: str, dst: Path, tmp: Path, *, limits: Limits, allow_networks: Iterable[str],
+def _download(url: str, tmp: Path, *, limits: Limits, allow_networks: Iterable[str],
               max_download_bytes: int) -> None:
     from mediacheck._fetch import download_to_file
 
@@ -225,7 +232,7 @@ def fix_file(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, limits
                     normalize=normalize)
     dst_path = Path(os.fspath(dst))
     source_text = os.fspath(src)
-    is_url = isinstance(source_text, str) and _URL.match(source_text) is not None
+    is_url = _URL.match(source_text) is not None
     if is_url and not source_text.lower().startswith(("http://", "https://")):
         raise UsageError(f"fix fetches only http(s) URLs, got {source_text}")
     _check_destination(None if is_url else Path(source_text), dst_path, overwrite)
@@ -233,13 +240,13 @@ def fix_file(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, limits
     with contextlib.ExitStack() as stack:
         if is_url:
             src_path = stack.enter_context(_temporary_beside(dst_path, ".download"))
-            _download(source_text, dst_path, src_path, limits=limits, allow_networks=allow_networks,
+            _download(source_text, src_path, limits=limits, allow_networks=allow_networks,
                       max_download_bytes=max_download_bytes)
         else:
             src_path = Path(source_text)
         _refuse_non_audio(src_path, source_text)
         out = stack.enter_context(_temporary_beside(dst_path, ".part.mp3"))
-        _encode(src_path, out, plan)
+        _encode(src_path, out, plan, source_text)
         if out.stat().st_size == 0:
             raise FixError(f"{source_text} gave no audio to keep (is it silent throughout?)", reason="empty")
         report = check_file(out, limits=limits)

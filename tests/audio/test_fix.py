@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import stat
 from pathlib import Path
 
@@ -159,6 +160,15 @@ class TestRefusals:
             fix_file(media("silent"), tmp_path / "hold.mp3")
         assert caught.value.reason == "empty"
         assert _leftovers(tmp_path, set()) == []
+
+    def test_undecodable_input_quotes_ffmpeg(self, tmp_path: Path) -> None:
+        """Random bytes named .wav are refused with ffmpeg's own reason, not a wrapper or a traceback."""
+        src = tmp_path / "noise.wav"
+        src.write_bytes(random.Random(3).randbytes(4096))
+        with pytest.raises(FixError, match="could not read .* as audio: Invalid data found") as caught:
+            fix_file(src, tmp_path / "hold.mp3")
+        assert caught.value.reason == "undecodable"
+        assert _leftovers(tmp_path, {"noise.wav"}) == []
 
     def test_missing_input(self, tmp_path: Path) -> None:
         """A path with no file behind it is a FixError saying so."""

@@ -32,7 +32,7 @@ def test_fix_does_not_follow_a_playlist(media: Media, tmp_path: Path) -> None:
     """fix refuses a playlist instead of converting the file it names, and writes nothing."""
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    with pytest.raises(FixError):
+    with pytest.raises(FixError, match="not an audio file format"):
         fix_file(_playlist(tmp_path, str(media("mp3_short"))), out_dir / "hold.mp3")
     assert list(out_dir.iterdir()) == []
 
