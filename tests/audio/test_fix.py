@@ -165,7 +165,7 @@ class TestRefusals:
         """Random bytes named .wav are refused with ffmpeg's own reason, not a wrapper or a traceback."""
         src = tmp_path / "noise.wav"
         src.write_bytes(random.Random(3).randbytes(4096))
-        with pytest.raises(FixError, match="could not read .* as audio: Invalid data found") as caught:
+        with pytest.raises(FixError, match=r"could not read .* as audio: Invalid data found") as caught:
             fix_file(src, tmp_path / "hold.mp3")
         assert caught.value.reason == "undecodable"
         assert _leftovers(tmp_path, {"noise.wav"}) == []
