@@ -9,6 +9,7 @@ them to get the same 401 and 503 answers.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import AsyncIterator
 from typing import Annotated, cast
@@ -51,10 +52,12 @@ async def require_api_key(
     if not keys:
         return
     presented = credentials.credentials.encode() if credentials is not None else b""
-    # Compare against every key, without stopping at a match, so timing tells nothing about which keys exist.
+    # Digests first, so every comparison is of 32 equal-length bytes (compare_digest leaks length differences),
+    # and every key is compared without stopping at a match, so timing tells nothing about the keys.
+    presented_digest = hashlib.sha256(presented).digest()
     matched = False
     for key in keys:
-        matched |= hmac.compare_digest(presented, key.encode())
+        matched |= hmac.compare_digest(presented_digest, hashlib.sha256(key.encode()).digest())
     if credentials is None or not matched:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,

@@ -87,8 +87,8 @@ def client_for() -> Iterator[Callable[..., TestClient]]:
     """Make TestClients over apps built from settings overrides; all are closed after the test."""
     opened: list[TestClient] = []
 
-    def make(resolver: Any = None, **overrides: Any) -> TestClient:
-        test_client = TestClient(create_app(make_settings(**overrides), resolver=resolver))
+    def make(resolver: Any = None, verify: Any = None, **overrides: Any) -> TestClient:
+        test_client = TestClient(create_app(make_settings(**overrides), resolver=resolver, verify=verify))
         test_client.__enter__()
         opened.append(test_client)
         return test_client

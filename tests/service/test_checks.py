@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import httpx
 import pytest
+import trustme
 from fastapi.testclient import TestClient
 
 from tests.support.servers import LoopbackServer, Redirect, Static
@@ -178,3 +180,37 @@ class TestStubResolver:
             report = _check(client_for(resolver=dns), server.url("/start"))
         assert "access.blocked-address" in _codes(report)
         assert dns.asked == ["cdn.test"]
+
+
+@pytest.fixture(scope="module")
+def tls_media(good_mp3: bytes) -> Iterator[tuple[LoopbackServer, ssl.SSLContext]]:
+    """An HTTPS loopback server with a certificate for media.test, and a client context trusting its CA."""
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("media.test").configure_cert(server_context)
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+    with LoopbackServer({"/hold.mp3": Static(good_mp3)}, ssl_context=server_context) as server:
+        yield server, client_context
+
+
+class TestTls:
+    """The app's fetcher checks certificates against the CA context it was created with (certifi by default)."""
+
+    def test_trusted_certificate_passes(self, client_for: Callable[..., TestClient],
+                                        tls_media: tuple[LoopbackServer, ssl.SSLContext]) -> None:
+        """With the test CA injected, https://media.test (stub DNS to loopback) is fetched and passes."""
+        server, client_context = tls_media
+        test_client = client_for(resolver=_StubDns({"media.test": ["127.0.0.1"]}), verify=client_context)
+        report = _check(test_client, f"https://media.test:{server.port}/hold.mp3")
+        assert report["ok"] is True, report["findings"]
+        assert "url.plain-http" not in _codes(report)
+
+    def test_untrusted_certificate_is_an_access_tls_finding(self, client_for: Callable[..., TestClient],
+                                                             tls_media: tuple[LoopbackServer, ssl.SSLContext]) -> None:
+        """With the default CAs the self-made certificate is refused: access.tls, still a 200 answer."""
+        server, _ = tls_media
+        test_client = client_for(resolver=_StubDns({"media.test": ["127.0.0.1"]}))
+        report = _check(test_client, f"https://media.test:{server.port}/hold.mp3")
+        assert report["ok"] is False
+        assert "access.tls" in _codes(report)
