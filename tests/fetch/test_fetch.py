@@ -390,3 +390,13 @@ def test_deep_check_gets_the_body_in_a_file(short_mp3: bytes, monkeypatch: pytes
     assert [body for _, body in received] == [short_mp3, short_mp3]
     assert received[0][0] == report
     assert received[1][0] == areport
+
+
+@pytest.mark.ffmpeg
+def test_deep_check_of_a_url_decodes_the_fetched_body(short_mp3: bytes) -> None:
+    """With the audio extra installed, deep=True on a URL decodes what was fetched (5 s of tone)."""
+    with LoopbackServer({"/hold.mp3": Static(short_mp3)}) as server:
+        report = check_url(server.url("/hold.mp3"), allow_networks=LOOPBACK, deep=True)
+    assert report.media is not None
+    assert report.media.audio is not None
+    assert report.media.audio["decoded_duration_s"] == pytest.approx(5.0, abs=0.05)
