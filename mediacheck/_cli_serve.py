@@ -17,24 +17,41 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    parser.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
     parser.add_argument("--workers", type=int, default=1,
                         help="uvicorn worker processes (default 1; one per core scales a stateless service)")
     parser.set_defaults(handler=serve)
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
+    return port
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run uvicorn until interrupted; returns the exit code."""
+    if args.workers < 1:
+        print("mediacheck: error: --workers must be at least 1", file=sys.stderr)
+        return 2
     try:
         import uvicorn
+        from pydantic import ValidationError
 
-        import service.app  # noqa: F401  (fails here, clearly, when the service extra is missing)
+        from service.settings import Settings
     except ImportError as exc:
         print(f"mediacheck: error: serve needs the service extra ({exc.name} is missing): "
               "pip install 'mediacheck[service]'", file=sys.stderr)
         return 2
-    if args.workers < 1:
-        print("mediacheck: error: --workers must be at least 1", file=sys.stderr)
+    try:
+        Settings()  # the app reads them again on import; checked here so a bad value is a message, not a traceback
+    except ValidationError as exc:
+        problems = "; ".join(f"MEDIACHECK_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        print(f"mediacheck: error: bad service setting: {problems}", file=sys.stderr)
         return 2
     uvicorn.run("service.app:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
     return 0

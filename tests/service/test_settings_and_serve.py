@@ -84,6 +84,24 @@ class TestServeCommand:
         assert args.handler(args) == 2
         assert "--workers" in capsys.readouterr().err
 
+    def test_bad_setting_is_a_message_not_a_traceback(self, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+        """A malformed MEDIACHECK_* value makes serve exit 2 naming the variable, before uvicorn starts."""
+        monkeypatch.setenv("MEDIACHECK_ALLOW_NETWORKS", "10.0.0.0/33")
+        args = build_parser().parse_args(["serve"])
+        assert args.handler(args) == 2
+        err = capsys.readouterr().err
+        assert "MEDIACHECK_ALLOW_NETWORKS" in err
+        assert "Traceback" not in err
+
+    @pytest.mark.parametrize("port", ["70000", "-1", "http"])
+    def test_bad_port_is_a_usage_error(self, port: str, capsys: pytest.CaptureFixture[str]) -> None:
+        """A port outside 0-65535 (or not a number) is refused by the parser with exit 2."""
+        from mediacheck.cli import main
+
+        assert main(["serve", "--port", port]) == 2
+        assert "--port" in capsys.readouterr().err
+
     def test_serves_until_interrupted(self) -> None:
         """The command starts uvicorn on the given port, reads MEDIACHECK_* settings, and stops on SIGINT."""
         port = _free_port()
