@@ -110,7 +110,8 @@ def plan_fix(*, limits: Limits, target_seconds: float | None, sample_rate: int, 
              bitrate_kbps: int, fade_seconds: float, strip_silence: bool, normalize: bool) -> FixPlan:
     """Validate the options against the limits and settle every encoding choice."""
     if target_seconds is None:
-        target_seconds = min(DEFAULT_TARGET_SECONDS, limits.duration_limit_s - 1.0)
+        limit = limits.duration_limit_s
+        target_seconds = min(DEFAULT_TARGET_SECONDS, limit - 1.0) if limit > 2.0 else limit / 2
     if not 0 < target_seconds <= limits.duration_limit_s - MIN_DURATION_MARGIN_S:
         raise UsageError(
             f"the target must be above 0 s and at least {MIN_DURATION_MARGIN_S:g} s under the "
