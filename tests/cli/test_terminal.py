@@ -130,3 +130,21 @@ class TestInterrupt:
         assert b"Traceback" not in err
         assert err.strip().endswith(b"mediacheck: interrupted")
         assert out == b""
+
+
+def test_closed_pipe_is_quiet(fixtures_dir: Path) -> None:
+    """`mediacheck check ... | head -1`: the reader leaving early costs no traceback."""
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    # Twenty copies of the fixture folder: more output than a pipe buffers, so the write does hit EPIPE.
+    process = subprocess.Popen([sys.executable, "-m", "mediacheck", "check", *[str(fixtures_dir)] * 20], cwd=ROOT,
+                               env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    assert process.stderr is not None
+    with process, process.stderr:
+        first = process.stdout.readline()
+        process.stdout.close()
+        err = process.stderr.read()
+        process.wait(timeout=60)
+    assert first.startswith(b"PASS ") or first.startswith(b"FAIL ")
+    assert b"Traceback" not in err
+    assert process.returncode == 1
