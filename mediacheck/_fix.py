@@ -226,7 +226,7 @@ def fix_file(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, limits
     Returns the check of the written file. Raises FixError when the input is not audio or the output would
     not pass (nothing is left at ``dst`` then), UsageError for options that cannot work together, and
     AudioToolsMissingError without an ffmpeg. ``target_seconds=None`` means one second under the duration
-    limit (59.0 s with the default limits).
+    limit (59.0 s with the default limits; half the limit when it is 2 s or less).
     """
     plan = plan_fix(limits=limits, target_seconds=target_seconds, sample_rate=sample_rate, channels=channels,
                     bitrate_kbps=bitrate_kbps, fade_seconds=fade_seconds, strip_silence=strip_silence,
