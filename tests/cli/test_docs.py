@@ -131,8 +131,10 @@ def update_readme() -> None:
 
     def refresh(block: re.Match[str]) -> str:
         lines = []
-        for command, _ in _examples(block.group("body")):
-            lines += [f"$ {command}", run_example(command)]
+        for command, shown in _examples(block.group("body")):
+            output = run_example(command)
+            # Keep what is shown when only run times differ, so a refresh touches only real changes.
+            lines += [f"$ {command}", shown if _comparable(shown) == _comparable(output) else output]
         return "```console\n" + "\n".join(lines) + "\n```" if lines else block.group(0)
 
     README.write_text(readme.replace(section, _CONSOLE.sub(refresh, section), 1))
