@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -79,6 +80,27 @@ class TestStreaming:
         assert response.headers["connection"] == "close"
         # Socket buffers hold a few MB on loopback; the rest was never produced.
         assert sent < total // 2
+
+    def test_stalled_upload_is_408(self, live_for: Callable[..., str], good_mp3: bytes) -> None:
+        """An upload that stops sending is answered 408 once MEDIACHECK_TIMEOUT_S has passed, freeing its slot."""
+        base = live_for(timeout_s=0.5, max_concurrency=1)
+        port = int(base.rsplit(":", 1)[1])
+        head = _head()
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+            sock.sendall(b"POST /v1/checks/upload HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Type: multipart/form-data; boundary=" + BOUNDARY.encode() + b"\r\n"
+                         b"Content-Length: %d\r\n\r\n" % (len(head) + len(good_mp3) + 100) + head + good_mp3[:500])
+            answer = b""
+            while b"\r\n\r\n" not in answer or not answer.endswith(b"}"):
+                part = sock.recv(65536)
+                if not part:
+                    break
+                answer += part
+        assert answer.startswith(b"HTTP/1.1 408 ")
+        assert b"did not arrive within 0.5 s" in answer
+        after = httpx.post(f"{base}/v1/checks/upload", files={"file": ("hold.mp3", good_mp3, "audio/mpeg")},
+                           timeout=30)
+        assert after.status_code == 200
 
     def test_body_over_upload_cap_is_413_before_reading(self, live_for: Callable[..., str]) -> None:
         """A declared Content-Length over MEDIACHECK_MAX_UPLOAD_BYTES is refused with a JSON 413."""
