@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import math
 import re
 import struct
@@ -193,6 +192,10 @@ def _read_log(log: IO[bytes], levels: _Levels, path: Path) -> None:
 
 
 def _enlarge_pipe(stream: IO[bytes]) -> None:
+    try:
+        import fcntl  # POSIX only; elsewhere the pipe keeps its size and the overlap is smaller
+    except ImportError:
+        return
     set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
     if set_size is None:
         return
