@@ -125,9 +125,12 @@ def test_cli_section_has_examples() -> None:
 
 
 def update_readme() -> None:
-    """Re-run every example of the cli section and write its real output into the README."""
-    readme = README.read_text()
-    section = _cli_section(readme)
+    """Re-run every example of the cli section and write its real output into the README.
+
+    Others edit the README concurrently: the examples run first, then the file is read again and only the
+    cli section is replaced, so the read-to-write window is milliseconds, not the seconds the runs take.
+    """
+    section = _cli_section(README.read_text())
 
     def refresh(block: re.Match[str]) -> str:
         lines = []
@@ -137,7 +140,11 @@ def update_readme() -> None:
             lines += [f"$ {command}", shown if _comparable(shown) == _comparable(output) else output]
         return "```console\n" + "\n".join(lines) + "\n```" if lines else block.group(0)
 
-    README.write_text(readme.replace(section, _CONSOLE.sub(refresh, section), 1))
+    refreshed = _CONSOLE.sub(refresh, section)
+    readme = README.read_text()
+    if readme.count(section) != 1:
+        sys.exit("the cli section changed while the examples ran; run the update again")
+    README.write_text(readme.replace(section, refreshed, 1))
 
 
 if __name__ == "__main__":
