@@ -95,6 +95,15 @@ class TestFetching:
         assert good["ok"] is True
         assert "Traceback" not in result.err
 
+    @pytest.mark.ffmpeg
+    def test_deep_decodes_fetched_audio(self, run_cli: RunCli, server: LoopbackServer) -> None:
+        """--deep on a URL decodes what was fetched: the report carries the decode measurements."""
+        result = run_cli("check", "--format", "json", "--deep", "--allow-network", LOOPBACK, server.url("/hold.mp3"))
+        assert result.code == 0, result.err
+        audio = _results(result.out)[0]["media"]["audio"]
+        assert audio["decoded"] is True
+        assert audio["decoded_duration_s"] == pytest.approx(2.0, abs=0.002)
+
     def test_github_annotations_are_titled_by_url(self, run_cli: RunCli, server: LoopbackServer) -> None:
         """For a URL, GitHub annotations carry the URL (escaped) as the title, not a file."""
         result = run_cli("check", "--format", "github", "--allow-network", LOOPBACK, server.url("/share"))
