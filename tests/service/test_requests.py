@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -71,6 +72,27 @@ class TestMalformedCheckRequests:
         """GET on a POST endpoint is 405 with a JSON body."""
         response = client.get("/v1/checks")
         assert response.status_code == 405
+        assert response.json()["detail"]
+
+
+class TestOverRealHttp:
+    """The same refusals come back through a real uvicorn, as JSON."""
+
+    @pytest.mark.parametrize(("raw", "content_type", "status"), [
+        (b"{", "application/json", 422),
+        (b'{"url": "https://example.com/a.mp3", "extra": 1}', "application/json", 422),
+        (b'{"url": "https://example.com/' + b"a" * 2100 + b'"}', "application/json", 422),
+        (b"\xff\xfe\x00", "application/json", 400),
+        (b"url=https://example.com/a.mp3", "application/x-www-form-urlencoded", 422),
+        (b"x" * 70_000, "application/json", 413),
+    ])
+    def test_refusals_are_json(self, live_for: Callable[..., str], raw: bytes, content_type: str,
+                               status: int) -> None:
+        """Malformed, unknown-field, over-long, undecodable, non-JSON and oversized bodies: 4xx with a JSON detail."""
+        response = httpx.post(f"{live_for()}/v1/checks", content=raw, headers={"content-type": content_type},
+                              timeout=30)
+        assert response.status_code == status
+        assert response.headers["content-type"] == "application/json"
         assert response.json()["detail"]
 
 
