@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -46,14 +47,24 @@ def _make(ffmpeg: str, graph: str, out: Path, *codec: str) -> Path:
     return out
 
 
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _interleaved(rounds: int, contenders: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """Median wall seconds per contender (``name``) and median CPU seconds, ffmpeg's included (``name_cpu``)."""
     times: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(rounds):
         for name, run in contenders.items():
-            started = time.perf_counter()
+            cpu_before, started = _cpu_seconds(), time.perf_counter()
             run()
             times[name].append(time.perf_counter() - started)
-    return {name: statistics.median(values) for name, values in times.items()}
+            cpu[name].append(_cpu_seconds() - cpu_before)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    medians.update({f"{name}_cpu": statistics.median(values) for name, values in cpu.items()})
+    return medians
 
 
 def bench_deep(ffmpeg: str, folder: Path, rounds: int) -> dict[str, float]:
@@ -70,6 +81,7 @@ def bench_deep(ffmpeg: str, folder: Path, rounds: int) -> dict[str, float]:
 
     medians = _interleaved(rounds, {"plain_decode_s": plain_decode, "deep_check_s": deep_check})
     medians["ratio"] = medians["deep_check_s"] / medians["plain_decode_s"]
+    medians["cpu_ratio"] = medians["deep_check_s_cpu"] / medians["plain_decode_s_cpu"]
     return medians
 
 
@@ -120,7 +132,9 @@ def main() -> None:
         fix = bench_fix(ffmpeg, folder, max(3, args.rounds // 3))
         lazy = bench_fix_reads_only_what_it_needs(ffmpeg, folder, max(3, args.rounds // 3))
     print(f"deep check, 59 s 128 kbps stereo MP3: {deep['deep_check_s'] * 1000:.0f} ms; plain ffmpeg decode "
-          f"{deep['plain_decode_s'] * 1000:.0f} ms; ratio {deep['ratio']:.2f}x (budget 1.5x)")
+          f"{deep['plain_decode_s'] * 1000:.0f} ms; ratio {deep['ratio']:.2f}x (budget 1.5x); CPU time "
+          f"{deep['deep_check_s_cpu'] * 1000:.0f} ms vs {deep['plain_decode_s_cpu'] * 1000:.0f} ms "
+          f"({deep['cpu_ratio']:.2f}x)")
     print(f"fix, 3-minute 44.1 kHz stereo WAV ({fix['wav_bytes'] / 1e6:.1f} MB): {fix['fix_s']:.2f} s "
           f"(budget 3 s), peak memory {fix['fix_peak_mib']:.0f} MiB (budget 200 MiB)")
     print(f"fix, 30-minute vs 1-minute 128 kbps MP3: {lazy['fix_30min_s']:.2f} s vs {lazy['fix_1min_s']:.2f} s "
