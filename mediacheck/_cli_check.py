@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mediacheck._check import check_file
-from mediacheck._cli_output import FORMATS, Outcome, Progress, is_url, render
+from mediacheck._cli_output import FORMATS, Outcome, Progress, is_url, render, render_github_summary
 from mediacheck._limits import DEFAULT_LIMITS, Limits
 from mediacheck._report import Finding, Report, Severity
 from mediacheck.exceptions import AudioToolsMissingError, MediacheckError
@@ -34,6 +34,8 @@ EXIT_USAGE = 2
 
 DEFAULT_CONCURRENCY = 8
 ALLOW_NETWORKS_ENV = "MEDIACHECK_ALLOW_NETWORKS"
+# Set by GitHub Actions: a Markdown file shown on the run's page (`--format github` appends a table to it).
+GITHUB_STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 # Below this many targets a progress bar would only flicker.
 PROGRESS_MIN_TARGETS = 10
 
@@ -55,7 +57,8 @@ examples:
 
 environment:
   MEDIACHECK_ALLOW_NETWORKS  comma-separated CIDRs added to --allow-network
-  NO_COLOR                   when set (non-empty), text output is never coloured"""
+  NO_COLOR                   when set (non-empty), text output is never coloured
+  GITHUB_STEP_SUMMARY        with --format github, a Markdown table of the run is appended to this file"""
 
 
 def _positive_int(text: str) -> int:
@@ -351,4 +354,12 @@ def run(args: argparse.Namespace) -> int:
     outcomes = [Outcome(report, elapsed, failed=not report.ok or (args.strict and bool(report.warnings)))
                 for report, elapsed in checked]
     _write(render(args.format, outcomes, limits, colour=_use_colour(sys.stdout), quiet=args.quiet))
+    step_summary = os.environ.get(GITHUB_STEP_SUMMARY_ENV)
+    if args.format == "github" and step_summary:
+        try:
+            with open(step_summary, "a", encoding="utf-8", errors="backslashreplace") as markdown:
+                markdown.write(render_github_summary(outcomes))
+        except OSError as exc:
+            print(f"mediacheck: warning: cannot write the job summary to {step_summary}: {exc.strerror}",
+                  file=sys.stderr)
     return EXIT_FAILED if any(o.failed for o in outcomes) else EXIT_OK

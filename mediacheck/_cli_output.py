@@ -243,6 +243,26 @@ def render_github(outcomes: Sequence[Outcome]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _md_cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def render_github_summary(outcomes: Sequence[Outcome]) -> str:
+    """A Markdown table for the GitHub Actions job summary: one row per target, failing targets first."""
+    summary = Summary.of(outcomes)
+    lines = [f"### mediacheck: {summary.checked} checked, {summary.passed} passed, {summary.failed} failed", "",
+             "| result | target | facts | findings |", "|---|---|---|---|"]
+    for outcome in sorted(outcomes, key=lambda o: not o.failed):
+        report = outcome.report
+        findings = "<br>".join(f"{f.severity.value} `{f.code}`: {_md_cell(f.message)}"
+                               for f in sorted(report.findings, key=lambda f: _SEVERITY_ORDER[f.severity])
+                               if f.severity is not Severity.INFO)
+        mark = "❌ FAIL" if outcome.failed else "✅ PASS"
+        lines.append(f"| {mark} | {_md_cell(report.target)} | {_md_cell(describe_media(report.media))} | "
+                     f"{findings} |")
+    return "\n".join(lines) + "\n"
+
+
 # --- progress ----------------------------------------------------------------------------------------------
 
 class Progress:

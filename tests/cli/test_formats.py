@@ -163,6 +163,25 @@ class TestGithub:
         assert result.out.startswith("::error file=odd%2Cname%3A here.mp3::access.")
 
 
+    def test_job_summary_is_appended(self, run_cli: RunCli, mixed_targets: list[str], tmp_path: Path) -> None:
+        """Under GitHub Actions (GITHUB_STEP_SUMMARY set) a Markdown table is appended, failing targets first."""
+        summary = tmp_path / "summary.md"
+        summary.write_text("earlier step\n")
+        run_cli("check", "--format", "github", *mixed_targets, env={"GITHUB_STEP_SUMMARY": str(summary)})
+        lines = summary.read_text().splitlines()
+        assert lines[:2] == ["earlier step", "### mediacheck: 3 checked, 1 passed, 2 failed"]
+        rows = [line.split(" | ") for line in lines if line.startswith(("| ❌", "| ✅"))]
+        assert [(row[0], row[1]) for row in rows] == [
+            ("| ❌ FAIL", mixed_targets[1]), ("| ❌ FAIL", mixed_targets[2]), ("| ✅ PASS", mixed_targets[0])]
+        assert "`format.not-mp3`" in rows[0][3]
+
+    def test_job_summary_only_with_github_format(self, run_cli: RunCli, short_mp3: Path, tmp_path: Path) -> None:
+        """Other formats leave the job summary alone."""
+        summary = tmp_path / "summary.md"
+        run_cli("check", "--format", "json", str(short_mp3), env={"GITHUB_STEP_SUMMARY": str(summary)})
+        assert not summary.exists()
+
+
 class TestText:
     """--format text (the default) is for people."""
 
