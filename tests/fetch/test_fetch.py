@@ -106,6 +106,15 @@ class TestGoodFile:
         assert not expired.ok
         assert [f.code for f in expired.errors] == ["access.expiring-url"]
 
+    def test_expiry_of_the_url_a_redirect_lands_on_is_reported(self, short_mp3: bytes) -> None:
+        """A stable link that redirects to a presigned URL warns about the presigned URL's expiry."""
+        signed = "/hold.mp3?X-Amz-Date=20990101T000000Z&X-Amz-Expires=600&X-Amz-Signature=a"
+        with LoopbackServer({"/stable": Redirect(signed), "/hold.mp3": Static(short_mp3)}) as server:
+            report = check_url(server.url("/stable"), allow_networks=LOOPBACK)
+        assert report.ok
+        expiring = next(f for f in report.findings if f.code == "access.expiring-url")
+        assert "2099-01-01 00:10 UTC" in expiring.message
+
     def test_content_type_is_named(self, short_mp3: bytes) -> None:
         """A real MP3 labelled application/octet-stream passes with a warning naming the label."""
         with LoopbackServer({"/a": Static(short_mp3, content_type="application/octet-stream")}) as server:
