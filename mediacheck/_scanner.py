@@ -31,6 +31,8 @@ _TAIL_BYTES = 512
 # Enough for a frame header plus the Xing marker check of the frame loop (offset <= 38, 4 bytes).
 _FRAME_PEEK = 48
 _TAG_MAGIC_BYTES = len(b"APETAGEX")
+# Chunks are scanned in slices of at most this size, bounding the copy each scan step makes.
+_MAX_PIECE = 256 * 1024
 _MAX_FREE_FORMAT_SEARCH = _mpeg.MAX_FRAME_BYTES + 4
 
 _START, _SNIFF, _SYNC, _FRAMES, _RESYNC, _FINISHED = range(6)
@@ -129,7 +131,20 @@ class StreamScanner:
         n = len(view)
         if not n:
             return False
+        # Bytes past the size limit are never scanned, so the verdict, the frames and the durations are the
+        # same however the stream was chunked; big chunks go through in slices so copies stay small.
+        room = self._limits.size_limit_bytes - self._fed
         self._fed += n
+        for start in range(0, min(n, room), _MAX_PIECE):
+            self._feed_piece(view[start:min(start + _MAX_PIECE, room)])
+            if self._done:
+                return True
+        if self._fed >= self._limits.size_limit_bytes:
+            self._stop()
+        return self._done
+
+    def _feed_piece(self, view: memoryview) -> None:
+        n = len(view)
         self._tail = (self._tail + bytes(view[-_TAIL_BYTES:]))[-_TAIL_BYTES:]
         i = 0
         if self._skip:
@@ -147,9 +162,6 @@ class StreamScanner:
                     self._run(data, eof=False)
             else:
                 self._run(bytes(view[i:]), eof=False)
-        if not self._done and self._fed >= self._limits.size_limit_bytes:
-            self._stop()
-        return self._done
 
     def _stop(self) -> None:
         self._done = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mediacheck import Report, check_bytes
+from mediacheck import Limits, Report, check_bytes
 from mediacheck._check import check_chunks
 from tests.core.conftest import FIXTURES
 
@@ -70,3 +70,15 @@ def test_any_chunk_split_gives_the_same_report(seed: bytes, cuts: list[int], edi
     whole = check_bytes(bytes(data), target="t")
     chunked = check_chunks(iter(_split(bytes(data), cuts)), declared_size=len(data), target="t")
     assert chunked.to_dict() == whole.to_dict()
+
+
+@_SETTINGS
+@given(st.sampled_from(SEEDS), st.lists(st.integers(min_value=0), max_size=40),
+       st.integers(min_value=1, max_value=120_000))
+def test_a_size_stop_is_the_same_for_any_chunk_split(seed: bytes, cuts: list[int], limit: int) -> None:
+    """Stopping at the size limit scans exactly the bytes before it, so every split gives the same report."""
+    limits = Limits(size_limit_bytes=limit)
+    whole = check_bytes(seed, limits=limits, target="t")
+    chunked = check_chunks(iter(_split(seed, cuts)), limits=limits, declared_size=len(seed), target="t")
+    assert chunked.to_dict() == whole.to_dict()
+    assert ("size.too-large" in whole.codes()) is (len(seed) >= limit)

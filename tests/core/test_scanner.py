@@ -238,3 +238,18 @@ def test_reserved_header_values_never_lock() -> None:
         report = check_bytes((header + bytes(413)) * 20)
         assert report.media is not None
         assert report.media.format == "unknown", header
+
+
+def test_checking_bytes_in_memory_adds_little_memory() -> None:
+    """check_bytes on a 12 MB buffer scans it in slices: the check itself allocates well under a megabyte."""
+    data = FRAMES * (12_000_000 // len(FRAMES))
+    limits = Limits(size_limit_bytes=10**9, duration_limit_s=10.0**7)
+    tracemalloc.start()
+    try:
+        report = check_bytes(data, limits=limits)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.media is not None
+    assert report.media.frames == FRAME_COUNT * (12_000_000 // len(FRAMES))
+    assert peak < 1_000_000
