@@ -312,6 +312,8 @@ def _use_colour(stream: Any) -> bool:
 
 
 def _write(text: str) -> None:
+    if sys.stdout is None:  # started with stdout closed (`>&-`): the exit code is the whole answer
+        return
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
