@@ -99,6 +99,7 @@ def run_example(command: str) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "MEDIACHECK_ALLOW_NETWORKS")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["COLUMNS"] = "80"  # argparse wraps the usage to the terminal width
+    env["PYTHONIOENCODING"] = "utf-8"  # the README is UTF-8 whatever locale CI runs under (LC_ALL=C is ASCII)
     done = subprocess.run(["sh", "-c", command], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120, check=False)
     return done.stdout.decode("utf-8", "replace").rstrip("\n")
