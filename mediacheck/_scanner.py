@@ -214,6 +214,16 @@ class StreamScanner:
         return pos
 
     def _at_start(self, data: bytes, pos: int, end: int, eof: bool) -> int:
+        """Leading tags: ID3v2 (any number of them) and, as some taggers write it, an APEv2 tag."""
+        if data[pos] == 0x41:  # "A": an APEv2 tag with a header, placed before the audio
+            if end - pos < _tags.APE_HEADER_BYTES and not eof:
+                return self._need_more(pos, end, _tags.APE_HEADER_BYTES)
+            ape = _tags.ape_size(data[pos:pos + _tags.APE_HEADER_BYTES])
+            if ape is not None and ape > _tags.APE_HEADER_BYTES:
+                self._count_tag("apev2", ape)
+                self._skip_kind = _SKIP_TAG
+                self._skip_tag_name = "apev2"
+                return pos + ape
         if data[pos] != 0x49:  # "I"
             self._state = _SNIFF
             return pos

@@ -253,3 +253,21 @@ def test_checking_bytes_in_memory_adds_little_memory() -> None:
     assert report.media is not None
     assert report.media.frames == FRAME_COUNT * (12_000_000 // len(FRAMES))
     assert peak < 1_000_000
+
+
+def test_an_apev2_tag_before_the_audio_is_a_tag() -> None:
+    """An APEv2 tag (with its header) at the very start is skipped and counted, not taken for junk."""
+    items = b"\x05\x00\x00\x00\x00\x00\x00\x00Title\x00Hello"
+    size = (len(items) + 32).to_bytes(4, "little")
+
+    def frame(flags: int) -> bytes:
+        version, count = (2000).to_bytes(4, "little"), (1).to_bytes(4, "little")
+        return b"APETAGEX" + version + size + count + flags.to_bytes(4, "little") + bytes(8)
+
+    ape = frame(0xA0000000) + items + frame(0x80000000)
+    report = check_bytes(ape + FRAMES)
+    assert report.media is not None
+    assert report.media.frames == FRAME_COUNT
+    assert report.media.tags is not None
+    assert report.media.tags["by_kind"] == {"apev2": len(ape)}
+    assert "format.junk" not in report.codes()
