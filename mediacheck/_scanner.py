@@ -19,7 +19,7 @@ from mediacheck._limits import Limits
 from mediacheck._mpeg import FRAME_LENGTH, FREE_FORMAT, LOCK_MASK, chain_frames
 from mediacheck._rules import MediaFacts
 from mediacheck._sniff import SNIFF_BYTES, Sniffed, sniff
-from mediacheck._xing import VBR_HEADER_BYTES, VbrHeader, parse_vbr_header
+from mediacheck._xing import VBR_HEADER_BYTES, VbrHeader, gapless_samples, parse_vbr_header
 
 # A sync is trusted after this many consecutive consistent frames (false syncs inside junk, pictures or
 # other formats rarely chain four times); a shorter chain counts only if it ends exactly at a tag or the end.
@@ -37,27 +37,6 @@ _MAX_FREE_FORMAT_SEARCH = _mpeg.MAX_FRAME_BYTES + 4
 
 _START, _SNIFF, _SYNC, _FRAMES, _RESYNC, _FINISHED = range(6)
 _SKIP_FRAME, _SKIP_TAG = 1, 2
-
-
-# MP3 decoders (LAME's, mpg123's, FFmpeg's) output 528 + 1 samples of filter delay before the first real
-# sample; the LAME-format header's delay and padding are counted on top of it.
-DECODER_DELAY = 529
-
-
-def gapless_samples(stream: int, spf: int, delay: int, padding: int, header_frames: int | None) -> int:
-    """Samples a gapless decoder plays from ``stream`` samples, as FFmpeg applies a LAME-format header.
-
-    FFmpeg skips ``delay + 529`` samples at the start and drops the samples from ``header_frames * spf -
-    padding + 529`` up to ``header_frames * spf`` (the frame the header counts to). Normally that removes
-    exactly delay + padding; a padding under 529 removes nothing at the end, and a wrong count (forged,
-    joined or truncated files) drops the padding where the count says, or nowhere if that is past the end.
-    """
-    played = stream - delay - DECODER_DELAY
-    if header_frames:
-        window_end = min(header_frames * spf, stream)
-        window_start = max(header_frames * spf - padding + DECODER_DELAY, 0)
-        played -= max(0, window_end - window_start)
-    return max(0, played)
 
 
 class StreamScanner:

@@ -2,7 +2,8 @@
 
 The LAME extension (written by LAME and by FFmpeg's encoder as ``Lavc``/``Lavf``) stores the encoder delay
 and end padding in 12 bits each; a decoder that honours it (FFmpeg does) drops those samples, so the
-playback duration is ``frames x samples_per_frame - delay - padding``. The frame that carries the header is
+playback duration is ``frames x samples_per_frame - delay - padding`` (to the sample, the way FFmpeg applies
+it: see :func:`gapless_samples`). The frame that carries the header is
 silent metadata, never audio. These headers are claims: the scanner counts the real frames and trusts them.
 """
 
@@ -76,3 +77,24 @@ def _parse_xing(frame: bytes, at: int, kind: str) -> VbrHeader | None:
         packed = int.from_bytes(lame[21:24], "big")
         delay, padding = packed >> 12, packed & 0xFFF
     return VbrHeader(kind, frames=frames, bytes=bytes_, encoder=encoder, delay=delay, padding=padding)
+
+
+# MP3 decoders (LAME's, mpg123's, FFmpeg's) output 528 + 1 samples of filter delay before the first real
+# sample; the LAME-format header's delay and padding are counted on top of it.
+DECODER_DELAY = 529
+
+
+def gapless_samples(stream: int, spf: int, delay: int, padding: int, header_frames: int | None) -> int:
+    """Samples a gapless decoder plays from ``stream`` samples, as FFmpeg applies a LAME-format header.
+
+    FFmpeg skips ``delay + 529`` samples at the start and drops the samples from ``header_frames * spf -
+    padding + 529`` up to ``header_frames * spf`` (the frame the header counts to). Normally that removes
+    exactly delay + padding; a padding under 529 removes nothing at the end, and a wrong count (forged,
+    joined or truncated files) drops the padding where the count says, or nowhere if that is past the end.
+    """
+    played = stream - delay - DECODER_DELAY
+    if header_frames:
+        window_end = min(header_frames * spf, stream)
+        window_start = max(header_frames * spf - padding + DECODER_DELAY, 0)
+        played -= max(0, window_end - window_start)
+    return max(0, played)
