@@ -271,3 +271,13 @@ def test_an_apev2_tag_before_the_audio_is_a_tag() -> None:
     assert report.media.tags is not None
     assert report.media.tags["by_kind"] == {"apev2": len(ape)}
     assert "format.junk" not in report.codes()
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_an_endless_stream_without_frames_stops_after_the_sync_search() -> None:
+    """Reading /dev/zero ends after the sync search limit with a not-MP3 verdict, not at the size limit."""
+    report = check_file("/dev/zero")
+    assert report.codes() == ["format.not-mp3"]
+    assert report.media is not None
+    assert report.media.complete is False
+    assert report.media.bytes < 1_000_000
