@@ -33,6 +33,9 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 DEFAULT_CONCURRENCY = 8
+# The fetcher's connection pool holds 100 connections; more fetches in flight would queue inside the pool,
+# where httpx's pool timeout, not the user's --timeout, decides how long they may wait.
+MAX_CONCURRENCY = 100
 ALLOW_NETWORKS_ENV = "MEDIACHECK_ALLOW_NETWORKS"
 # Set by GitHub Actions: a Markdown file shown on the run's page (`--format github` appends a table to it).
 GITHUB_STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
@@ -68,6 +71,13 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number greater than 0, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a whole number greater than 0, got {text!r}")
+    return value
+
+
+def _concurrency(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"at most {MAX_CONCURRENCY} fetches can run at once, got {value}")
     return value
 
 
@@ -111,9 +121,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--allow-network", action="append", type=_network, default=[], metavar="CIDR",
                         help=f"let URLs reach this private network (repeatable; also ${ALLOW_NETWORKS_ENV}, "
                              f"comma-separated), e.g. 127.0.0.0/8 for a local server")
-    parser.add_argument("--concurrency", type=_positive_int, default=DEFAULT_CONCURRENCY, metavar="N",
-                        help=f"fetch up to N URLs at once; local files are scanned one after another, the scan "
-                             f"being CPU-bound (default {DEFAULT_CONCURRENCY})")
+    parser.add_argument("--concurrency", type=_concurrency, default=DEFAULT_CONCURRENCY, metavar="N",
+                        help=f"fetch up to N URLs at once, 1 to {MAX_CONCURRENCY}; local files are scanned one "
+                             f"after another, the scan being CPU-bound (default {DEFAULT_CONCURRENCY})")
     parser.add_argument("--recursive", action="store_true",
                         help="expand folders to the *.mp3 files in all their sub-folders too")
     parser.add_argument("--deep", action="store_true",

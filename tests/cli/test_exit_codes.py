@@ -66,6 +66,7 @@ BAD_USAGE = [
     pytest.param(["check", "--max-bytes", "0", "x.mp3"], "--max-bytes", id="zero-bytes"),
     pytest.param(["check", "--timeout", "inf", "x.mp3"], "--timeout", id="infinite-timeout"),
     pytest.param(["check", "--concurrency", "0", "x.mp3"], "--concurrency", id="zero-concurrency"),
+    pytest.param(["check", "--concurrency", "101", "x.mp3"], "at most 100", id="too-much-concurrency"),
     pytest.param(["check", "--allow-network", "nowhere", "x.mp3"], "--allow-network", id="bad-cidr"),
     pytest.param(["check", "--format", "xml", "x.mp3"], "--format", id="unknown-format"),
     pytest.param(["check"], "no targets given", id="no-targets"),
