@@ -15,6 +15,7 @@ and jumps; nothing is allocated per frame.
 
 from __future__ import annotations
 
+import functools
 import re
 
 # Header layout (ISO 11172-3 / 13818-3): AAAAAAAA AAABBCCD EEEEFFGH IIJJKLMM
@@ -85,10 +86,12 @@ def _free_format_header(b1: int, b2: int) -> bool:
             and (b2 >> 2) & 3 != 3)
 
 
+# Only byte-1 values with the three low sync bits set (0xE0-0xFF) can start a header: the rest stay 0.
+_SYNC_KEYS = range(0xE000, 0x10000)
 # (byte1 << 8 | byte2) -> frame length in bytes, 0 for anything that is not a complete, legal header.
-FRAME_LENGTH: tuple[int, ...] = tuple(_frame_length(k >> 8, k & 0xFF) for k in range(65536))
+FRAME_LENGTH: tuple[int, ...] = (0,) * 0xE000 + tuple(_frame_length(k >> 8, k & 0xFF) for k in _SYNC_KEYS)
 # (byte1 << 8 | byte2) -> True for a legal header with bitrate index 0 (free format: length not in the header).
-FREE_FORMAT: tuple[bool, ...] = tuple(_free_format_header(k >> 8, k & 0xFF) for k in range(65536))
+FREE_FORMAT: tuple[bool, ...] = (False,) * 0xE000 + tuple(_free_format_header(k >> 8, k & 0xFF) for k in _SYNC_KEYS)
 
 # Bits that must stay equal across the frames of one stream: sync, version, layer (byte 1 minus the
 # protection bit) and the sample rate (byte 2 bits 2-3). Channel mode and bitrate may change per frame.
@@ -99,13 +102,14 @@ def _byte_class(values: set[int]) -> bytes:
     return b"[" + b"".join(re.escape(bytes([v])) for v in sorted(values)) + b"]"
 
 
+@functools.cache  # one pattern per stream kind (version, layer, sample rate): a few dozen at most
 def sync_pattern(lock: int | None = None) -> re.Pattern[bytes]:
     """A regex for the first three bytes of a legal header (of the locked stream, if ``lock`` is given).
 
     The sync search runs in the regex engine's C loop, so junk (runs of 0xFF or zeros included) costs no
     Python bytecode per byte; only real candidates reach :func:`chain_frames`.
     """
-    keys = [k for k in range(65536) if (FRAME_LENGTH[k] or FREE_FORMAT[k])
+    keys = [k for k in _SYNC_KEYS if (FRAME_LENGTH[k] or FREE_FORMAT[k])
             and (lock is None or k & LOCK_MASK == lock)]
     b1s, b2s = {k >> 8 for k in keys}, {k & 0xFF for k in keys}
     return re.compile(b"\xff" + _byte_class(b1s) + _byte_class(b2s))
