@@ -20,7 +20,15 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mediacheck._check import check_file
-from mediacheck._cli_output import FORMATS, Outcome, Progress, is_url, render, render_github_summary
+from mediacheck._cli_output import (
+    FORMATS,
+    INTERNAL_ERROR_CODE,
+    Outcome,
+    Progress,
+    is_url,
+    render,
+    render_github_summary,
+)
 from mediacheck._limits import DEFAULT_LIMITS, Limits
 from mediacheck._report import Finding, Report, Severity
 from mediacheck.exceptions import AudioToolsMissingError, MediacheckError
@@ -201,7 +209,7 @@ def _allowed_networks(flags: Iterable[str], usage_error: Callable[[str], Any]) -
 # --- running -----------------------------------------------------------------------------------------------
 
 def _internal_error(target: str, exc: Exception) -> Report:
-    return _failing(target, "internal.error", f"mediacheck failed on this target: {type(exc).__name__}: {exc}",
+    return _failing(target, INTERNAL_ERROR_CODE, f"mediacheck failed on this target: {type(exc).__name__}: {exc}",
                     "This is a bug in mediacheck; please report it with the target that caused it.")
 
 

@@ -20,6 +20,8 @@ from mediacheck._report import Finding, MediaInfo, Report, Severity
 from mediacheck._version import __version__
 
 FORMATS = ("text", "json", "junit", "github")
+# The code of the result a target gets when mediacheck itself fails on it (a bug, not a verdict).
+INTERNAL_ERROR_CODE = "internal.error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,17 +182,24 @@ def _finding_text(finding: Finding) -> str:
     return text + (f"\n  hint: {finding.hint}" if finding.hint else "")
 
 
+def _crashed(report: Report) -> bool:
+    return any(f.code == INTERNAL_ERROR_CODE for f in report.findings)
+
+
 def render_junit(outcomes: Sequence[Outcome]) -> str:
     """JUnit XML: one ``testcase`` per target, a ``failure`` carrying the findings for each failing one."""
     from xml.etree import ElementTree as ET
 
     summary = Summary.of(outcomes)
+    # JUnit tells a failed check (`failure`) from a crashed one (`error`): a mediacheck bug is the latter.
+    crashed = sum(1 for o in outcomes if _crashed(o.report))
+    counts = {"tests": str(summary.checked), "failures": str(summary.failed - crashed), "errors": str(crashed)}
     total_time = f"{sum(o.elapsed_s for o in outcomes):.3f}"
-    suites = ET.Element("testsuites", name="mediacheck", tests=str(summary.checked), failures=str(summary.failed),
-                        errors="0", time=total_time)
-    suite = ET.SubElement(suites, "testsuite", name="mediacheck check", tests=str(summary.checked),
-                          failures=str(summary.failed), errors="0", skipped="0", time=total_time,
-                          timestamp=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()))
+    suites = ET.Element("testsuites", {"name": "mediacheck", **counts, "time": total_time})
+    suite = ET.SubElement(suites, "testsuite", {
+        "name": "mediacheck check", **counts, "skipped": "0", "time": total_time,
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
+    })
     for outcome in outcomes:
         report = outcome.report
         case = ET.SubElement(suite, "testcase", name=_xml_text(report.target),
@@ -199,7 +208,8 @@ def render_junit(outcomes: Sequence[Outcome]) -> str:
         if outcome.failed:
             failing = report.errors or report.warnings
             first = failing[0] if failing else None
-            failure = ET.SubElement(case, "failure", type=first.code if first else "mediacheck",
+            failure = ET.SubElement(case, "error" if _crashed(report) else "failure",
+                                    type=first.code if first else "mediacheck",
                                     message=_xml_text(first.message if first else "failed"))
             failure.text = _xml_text("\n".join(_finding_text(f) for f in report.findings))
         others = () if outcome.failed else report.findings

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,7 @@ def test_a_crash_on_one_target_costs_only_that_result(run_cli: RunCli, short_mp3
     assert results[1]["findings"][0]["code"] == "internal.error"
     assert "RuntimeError: simulated bug" in results[1]["findings"][0]["message"]
     assert "Traceback" not in result.err
+    junit = run_cli("check", "--format", "junit", str(short_mp3), str(not_mp3))
+    root = ET.fromstring(junit.out)  # noqa: S314 -- our own output, the thing under test
+    assert (root.get("failures"), root.get("errors")) == ("0", "1")
+    assert [c.find("error") is not None for c in root.iter("testcase")] == [False, True]
