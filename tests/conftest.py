@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -30,16 +28,11 @@ def fixtures_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def ffmpeg_exe() -> str:
-    """An ffmpeg binary: MEDIACHECK_FFMPEG, then the imageio-ffmpeg wheel's, then one on PATH."""
-    configured = os.environ.get("MEDIACHECK_FFMPEG")
-    if configured:
-        return configured
-    try:
-        import imageio_ffmpeg
+    """The ffmpeg binary the package itself would run (MEDIACHECK_FFMPEG, PATH, then the imageio-ffmpeg wheel)."""
+    from mediacheck._ffmpeg import find_ffmpeg
+    from mediacheck.exceptions import AudioToolsMissingError
 
-        return str(imageio_ffmpeg.get_ffmpeg_exe())
-    except (ImportError, RuntimeError):
-        found = shutil.which("ffmpeg")
-        if found is None:
-            pytest.fail("no ffmpeg: install the dev extra (it brings the imageio-ffmpeg wheel)")
-        return found
+    try:
+        return find_ffmpeg()
+    except AudioToolsMissingError as exc:
+        pytest.fail(f"no ffmpeg for the tests: {exc}")
