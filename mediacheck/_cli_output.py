@@ -131,7 +131,9 @@ def render_text(outcomes: Sequence[Outcome], *, colour: bool = False, quiet: boo
         mark = _paint("FAIL", "fail", colour) if outcome.failed else _paint("PASS", "pass", colour)
         facts = describe_media(report.media)
         if report.fetch is not None and report.fetch.status is not None:
-            facts = " · ".join(p for p in (f"HTTP {report.fetch.status}", facts) if p)
+            hops = len(report.fetch.redirects)
+            http = f"HTTP {report.fetch.status}" + (f" after {hops} redirect{'s' if hops != 1 else ''}" if hops else "")
+            facts = " · ".join(p for p in (http, facts) if p)
         lines.append(f"{mark} {report.target}" + (f"  {_paint(facts, 'dim', colour)}" if facts else ""))
         for finding in sorted(report.findings, key=lambda f: _SEVERITY_ORDER[f.severity]):
             if finding.severity is Severity.INFO and quiet:

@@ -75,6 +75,13 @@ class TestFetching:
         assert "format.not-mp3" in [f["code"] for f in results[1]["findings"]]
         assert result.code == 1
 
+    def test_text_shows_status_and_redirects(self, run_cli: RunCli, server: LoopbackServer) -> None:
+        """A fetched target's text line starts its facts with the HTTP status and how many redirects led there."""
+        result = run_cli("check", "--allow-network", LOOPBACK, server.url("/moved.mp3"), server.url("/hold.mp3"))
+        lines = [line for line in result.out.splitlines() if line.startswith(("PASS", "FAIL"))]
+        assert lines[0].startswith(f"PASS {server.url('/moved.mp3')}  HTTP 200 after 1 redirect · mp3 · 2.000 s")
+        assert lines[1].startswith(f"PASS {server.url('/hold.mp3')}  HTTP 200 · mp3 · 2.000 s")
+
     def test_timeout_option_bounds_each_fetch(self, run_cli: RunCli, server: LoopbackServer) -> None:
         """--timeout is the total time one fetch may take: a trickling body fails with access.timeout."""
         result = run_cli("check", "--format", "json", "--allow-network", LOOPBACK, "--timeout", "0.5",
