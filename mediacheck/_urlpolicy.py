@@ -157,5 +157,12 @@ def check_url_policy(url: str) -> FetchableUrl | Finding:
 
 
 def join_location(base: httpx.URL, location: str) -> str:
-    """The absolute URL a redirect's Location points to, relative to the URL that answered."""
-    return urllib.parse.urljoin(str(base), location.strip())
+    """The absolute URL a redirect's Location points to, relative to the URL that answered.
+
+    A Location urllib cannot even split (``http://a]b/``, which httpx accepts) is returned as written, so the
+    policy check of the next hop refuses it with a finding instead of the fetch dying with a ValueError.
+    """
+    try:
+        return urllib.parse.urljoin(str(base), location.strip())
+    except ValueError:
+        return location.strip()

@@ -1,0 +1,39 @@
+"""Hostile servers and resolvers: every trick ends in a finding, never an exception or a forbidden connection."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+
+import pytest
+
+from mediacheck import Report, acheck_url, check_url
+from tests.fetch.conftest import LOOPBACK
+from tests.support.servers import RawResponder, RawServer, response_head
+
+
+def _answers(data: bytes) -> RawResponder:
+    def respond(conn: socket.socket, head: bytes, stopping: threading.Event) -> None:
+        conn.sendall(data)
+
+    return respond
+
+
+def _check(url: str, mode: str, **kwargs: object) -> Report:
+    if mode == "sync":
+        return check_url(url, allow_networks=LOOPBACK, **kwargs)  # type: ignore[arg-type]
+    return asyncio.run(acheck_url(url, allow_networks=LOOPBACK, **kwargs))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("location", ["http://a]b/x.mp3", "//a]b/x.mp3", "http://x]:80/"])
+def test_location_urllib_cannot_split_is_a_finding(mode: str, location: str) -> None:
+    """A Location header httpx accepts but urllib cannot split (a stray ']') is refused as a URL, not a crash."""
+    head = response_head(302, [("Location", location), ("Content-Length", "0")])
+    with RawServer(_answers(head)) as server:
+        report = _check(server.url("/a.mp3"), mode)
+    assert not report.ok
+    assert report.errors[0].code.startswith("url.")
+    assert report.fetch is not None
+    assert report.fetch.status == 302
