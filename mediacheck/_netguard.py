@@ -126,10 +126,21 @@ class AddressPolicy:
         return cls(parse_networks(allow_networks))
 
     def reason_to_refuse(self, address: IPAddress) -> str | None:
-        """Why a connection to ``address`` is refused, or None when it is allowed."""
-        if any(address.version == net.version and address in net for net in self.allow):
+        """Why a connection to ``address`` is refused, or None when it is allowed.
+
+        An IPv6 address that carries an IPv4 address must pass on both: allowing ``::/0`` (or the mapped range)
+        must not let ``::ffff:169.254.169.254`` through, since the kernel connects a mapped address over IPv4.
+        """
+        for inner in embedded_ipv4(address):
+            reason = None if self._allows(inner) else _listed(inner)
+            if reason is not None:
+                return f"{address} carries the IPv4 address {inner}, which is {reason}"
+        if self._allows(address):
             return None
         return denial_reason(address)
+
+    def _allows(self, address: IPAddress) -> bool:
+        return any(address.version == net.version and address in net for net in self.allow)
 
 
 class BlockedAddressError(Exception):

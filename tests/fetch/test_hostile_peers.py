@@ -10,7 +10,7 @@ import pytest
 
 from mediacheck import Report, acheck_url, check_url
 from tests.fetch.conftest import LOOPBACK
-from tests.support.servers import RawResponder, RawServer, response_head
+from tests.support.servers import RawResponder, RawServer, TcpProbe, response_head
 
 
 def _answers(data: bytes) -> RawResponder:
@@ -37,3 +37,17 @@ def test_location_urllib_cannot_split_is_a_finding(mode: str, location: str) -> 
     assert report.errors[0].code.startswith("url.")
     assert report.fetch is not None
     assert report.fetch.status == 302
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_allowing_all_ipv6_does_not_open_mapped_ipv4_loopback(mode: str) -> None:
+    """With allow_networks=["::/0"], http://[::ffff:127.0.0.1]/ is refused before the kernel connects to 127.0.0.1."""
+    with TcpProbe("127.0.0.1") as probe:
+        url = f"http://[::ffff:7f00:1]:{probe.port}/a.mp3"
+        if mode == "sync":
+            report = check_url(url, allow_networks=["::/0"])
+        else:
+            report = asyncio.run(acheck_url(url, allow_networks=["::/0"]))
+        assert probe.connections() == 0
+    assert [f.code for f in report.errors] == ["access.blocked-address"]
+    assert "127.0.0.1" in report.errors[0].message

@@ -101,11 +101,34 @@ class TestAddressPolicy:
         assert policy.reason_to_refuse(ipaddress.ip_address("127.0.0.1")) is None
         assert policy.reason_to_refuse(ipaddress.ip_address("127.0.0.2")) is not None
 
-    def test_allowing_an_ipv6_range_does_not_launder_the_ipv4_inside(self) -> None:
-        """An allowed 2002::/16 intranet still cannot smuggle 127.0.0.1 in a 6to4 address... unless allowed."""
+    def test_allowing_an_ipv6_range_exempts_its_addresses(self) -> None:
+        """An allowed 2002::/16 intranet lets a 6to4 address with a public IPv4 inside through."""
         policy = AddressPolicy.from_cidrs(["2002::/16"])
         assert policy.reason_to_refuse(ipaddress.ip_address("2002:808:808::1")) is None
         assert AddressPolicy().reason_to_refuse(ipaddress.ip_address("2002:808:808::1")) is not None
+
+    @pytest.mark.parametrize(("allow", "address", "inside"), [
+        ("::/0", "::ffff:169.254.169.254", "169.254.169.254"),
+        ("::/0", "::ffff:127.0.0.1", "127.0.0.1"),
+        ("::ffff:0:0/96", "::ffff:10.0.0.1", "10.0.0.1"),
+        ("::/0", "::127.0.0.1", "127.0.0.1"),
+        ("2002::/16", "2002:7f00:1::1", "127.0.0.1"),
+        ("64:ff9b::/96", "64:ff9b::a9fe:a9fe", "169.254.169.254"),
+        ("2001::/32", "2001:0:4136:e378:8000:63bf:80ff:fffe", "127.0.0.1"),  # Teredo client 127.0.0.1
+    ])
+    def test_allowing_an_ipv6_range_does_not_launder_the_ipv4_inside(self, allow: str, address: str,
+                                                                      inside: str) -> None:
+        """Allowing an IPv6 range never exempts the denied IPv4 an address in it carries (mapped ones connect there)."""
+        reason = AddressPolicy.from_cidrs([allow]).reason_to_refuse(ipaddress.ip_address(address))
+        assert reason is not None
+        assert f"carries the IPv4 address {inside}" in reason
+
+    def test_an_ipv4_inside_passes_when_both_are_allowed(self) -> None:
+        """Allowing the mapped range and the IPv4 network inside lets ::ffff:127.0.0.1 in; either alone does not."""
+        mapped = ipaddress.ip_address("::ffff:127.0.0.1")
+        assert AddressPolicy.from_cidrs(["::ffff:0:0/96", "127.0.0.0/8"]).reason_to_refuse(mapped) is None
+        assert AddressPolicy.from_cidrs(["127.0.0.0/8"]).reason_to_refuse(mapped) is not None
+        assert AddressPolicy.from_cidrs(["::ffff:0:0/96"]).reason_to_refuse(mapped) is not None
 
     @pytest.mark.parametrize("bad", [["not-a-network"], ["10.0.0.0/33"], "10.0.0.0/8"])
     def test_bad_allow_networks_are_a_usage_error(self, bad: object) -> None:
