@@ -194,6 +194,8 @@ def vet_addresses(host: str, answers: Sequence[str], policy: AddressPolicy) -> t
     addresses: list[IPAddress] = []
     for answer in answers:
         try:
+            if not isinstance(answer, str):  # an int would parse: ip_address(2130706433) is 127.0.0.1
+                raise ValueError(answer)
             address = ipaddress.ip_address(answer.split("%", 1)[0])
         except ValueError:
             raise ResolutionError(unresolvable_finding(host, f"the resolver answered {answer!r}")) from None
@@ -218,11 +220,11 @@ def resolve_and_vet(host: str, port: int, policy: AddressPolicy, resolver: Resol
     if literal is not None:
         return vet_addresses(host, [str(literal)], policy)
     try:
-        answers = (resolver or system_resolver)(host, port)
-    except (OSError, UnicodeError) as exc:
+        answers = list((resolver or system_resolver)(host, port))
+    except Exception as exc:  # whatever the resolver's failure, the name did not resolve: a finding, not a crash
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
         raise ResolutionError(unresolvable_finding(host, detail)) from exc
-    return vet_addresses(host, list(answers), policy)
+    return vet_addresses(host, answers, policy)
 
 
 def vet_host(host: str, *, allow_networks: Iterable[str] = (), resolver: Resolver | None = None,

@@ -9,7 +9,9 @@ import threading
 import pytest
 
 from mediacheck import Report, acheck_url, check_url
-from tests.fetch.conftest import LOOPBACK
+from mediacheck._fetch import SafeFetcher
+from mediacheck._netguard import Resolver
+from tests.fetch.conftest import LOOPBACK, fetch_with
 from tests.support.servers import RawResponder, RawServer, TcpProbe, response_head
 
 
@@ -51,3 +53,29 @@ def test_allowing_all_ipv6_does_not_open_mapped_ipv4_loopback(mode: str) -> None
         assert probe.connections() == 0
     assert [f.code for f in report.errors] == ["access.blocked-address"]
     assert "127.0.0.1" in report.errors[0].message
+
+
+def _raises(host: str, port: int) -> list[str]:
+    raise RuntimeError("resolver bug")
+
+
+def _returns_none(host: str, port: int) -> list[str]:
+    return None  # type: ignore[return-value]
+
+
+def _returns_int(host: str, port: int) -> list[str]:
+    return [2130706433]  # type: ignore[list-item]
+
+
+def _returns_bytes(host: str, port: int) -> list[str]:
+    return [b"127.0.0.1"]  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("resolver", [_raises, _returns_none, _returns_int, _returns_bytes])
+def test_a_broken_resolver_is_unreachable_and_never_connects(mode: str, resolver: Resolver) -> None:
+    """A resolver that raises, or answers what is not an IP string (an int is 127.0.0.1 to ipaddress), is a finding."""
+    with TcpProbe("127.0.0.1") as probe, SafeFetcher(allow_networks=LOOPBACK, resolver=resolver) as fetcher:
+        report = fetch_with(fetcher, f"http://media.example:{probe.port}/a.mp3", mode)
+        assert probe.connections() == 0
+    assert [f.code for f in report.errors] == ["access.unreachable"]
