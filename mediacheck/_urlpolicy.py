@@ -141,7 +141,8 @@ def check_url_policy(url: str) -> FetchableUrl | Finding:
         return invalid(url, host.message.split(": ", 1)[-1].rstrip("."), host.hint or "")
     default_port = 443 if scheme == "https" else 80
     if port_part:
-        if not port_part.isdigit() or not 0 < int(port_part) < 65536:
+        # isdigit() alone lets "²" (int() raises) and "٨٠" (Arabic-Indic 80) through: ports are ASCII digits.
+        if not (port_part.isascii() and port_part.isdigit()) or not 0 < int(port_part) < 65536:
             return invalid(url, f"the port {port_part!r} is not a number from 1 to 65535")
         port = int(port_part)
     else:

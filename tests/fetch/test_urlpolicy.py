@@ -31,6 +31,10 @@ class TestRefusals:
         ("http://exa_mple..com/a.mp3", "url.invalid"),
         ("https://example.com:0/a.mp3", "url.invalid"),
         ("https://example.com:99999/a.mp3", "url.invalid"),
+        ("https://example.com:\u00b2/a.mp3", "url.invalid"),  # superscript two: isdigit() yet int() raises
+        ("https://[::1]:\u00b9/a.mp3", "url.invalid"),
+        ("https://example.com:\u0668\u0660/a.mp3", "url.invalid"),  # Arabic-Indic 80
+        ("https://example.com:\uff18\uff10/a.mp3", "url.invalid"),  # full-width 80
         ("https://example.com:http/a.mp3", "url.invalid"),
         ("http://[fe80::1%25eth0]/a.mp3", "url.invalid"),
         ("http://[::1/a.mp3", "url.invalid"),
