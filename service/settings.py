@@ -57,7 +57,11 @@ class Settings(BaseSettings):
     @field_validator("api_keys", mode="before")
     @classmethod
     def _parse_keys(cls, value: Any) -> Any:
-        return _split_commas(value)
+        keys = _split_commas(value)
+        if isinstance(value, str) and value.strip() and not keys:
+            # "," or " " is an operator's mistake (a template with an empty secret, say): fail closed, not open.
+            raise ValueError("MEDIACHECK_API_KEYS is set but names no key; unset it to run without keys")
+        return keys
 
     @field_validator("allow_networks", mode="before")
     @classmethod

@@ -53,6 +53,8 @@ class TestSettings:
         ("MEDIACHECK_MAX_CONCURRENCY", "0"),
         ("MEDIACHECK_MAX_UPLOAD_BYTES", "lots"),
         ("MEDIACHECK_DURATION_LIMIT_S", "nan"),
+        ("MEDIACHECK_API_KEYS", ","),  # set, yet no key: running open would be the wrong way to fail
+        ("MEDIACHECK_API_KEYS", " , "),
     ])
     def test_bad_values_fail_at_start_up(self, monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
         """A malformed setting stops the service from starting, naming the field."""
