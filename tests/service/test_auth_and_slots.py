@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -109,3 +111,28 @@ class TestCheckSlots:
             assert test_client.post("/v1/checks/upload", content=b"x",
                                     headers={"content-type": "text/plain"}).status_code == 415
         assert _upload(test_client, good_mp3).status_code == 200
+
+
+class TestSlotsAfterDisconnects:
+    """A client that vanishes mid-request gives its check slot back."""
+
+    def test_client_gone_mid_upload_frees_the_only_slot(self, live_for: Callable[..., str], good_mp3: bytes) -> None:
+        """With one slot: an upload holding it is cut off with a reset; the service is usable again afterwards."""
+        base = live_for(max_concurrency=1)
+        host, port = base.removeprefix("http://").split(":")
+        body = _head() + good_mp3[:1000]
+        files = {"file": ("hold.mp3", good_mp3, "audio/mpeg")}
+        with socket.create_connection((host, int(port))) as conn:
+            conn.sendall(f"POST /v1/checks/upload HTTP/1.1\r\nHost: {host}\r\n"
+                         f"Content-Type: {MULTIPART['content-type']}\r\n"
+                         f"Content-Length: {len(body) + 50_000}\r\n\r\n".encode() + body)
+            deadline = time.monotonic() + 10
+            while httpx.post(f"{base}/v1/checks/upload", files=files, timeout=30).status_code != 503:
+                assert time.monotonic() < deadline, "the cut-off upload never held the slot"
+                time.sleep(0.02)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with RST
+        deadline = time.monotonic() + 10
+        while (status := httpx.post(f"{base}/v1/checks/upload", files=files, timeout=30).status_code) == 503:
+            assert time.monotonic() < deadline, "the slot of the vanished client was never released"
+            time.sleep(0.02)
+        assert status == 200
