@@ -58,6 +58,7 @@ class MediaFacts:
     channels: int | None = None
     audio_bytes: int = 0
     tags: Mapping[str, Any] | None = None  # the report's tag summary: bytes by kind, title, artist, pictures
+    abandoned: bool = False  # the stream left its frame chain too often (false headers, stray tags) to go on
 
 
 def _seconds(samples: int, rate: int) -> float:
@@ -109,7 +110,13 @@ def _format_findings(facts: MediaFacts) -> list[Finding]:
                         _FORMAT_HINTS.get(fmt, _CONVERT_HINT))]
     out: list[Finding] = []
     audio_and_junk = facts.junk_bytes + max(1, facts.bytes - facts.tag_bytes - facts.junk_bytes)
-    if facts.junk_bytes and facts.junk_bytes >= CORRUPT_JUNK_SHARE * audio_and_junk:
+    if facts.abandoned:
+        out.append(Finding(
+            "format.corrupt", Severity.ERROR,
+            "The stream keeps breaking off (false frame headers, stray tags or junk, over and over): "
+            "the file is damaged, so the scan gave up.",
+            "Export the audio again from the original source as MP3."))
+    elif facts.junk_bytes and facts.junk_bytes >= CORRUPT_JUNK_SHARE * audio_and_junk:
         out.append(Finding(
             "format.corrupt", Severity.ERROR,
             f"{facts.junk_bytes:,} bytes of the stream are not MPEG audio frames: the file is damaged.",

@@ -10,14 +10,16 @@ the same states and give the same answer.
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
 from mediacheck import _mpeg, _tags
 from mediacheck._limits import Limits
 from mediacheck._mpeg import FRAME_LENGTH, FREE_FORMAT, LOCK_MASK, chain_frames
-from mediacheck._rules import MediaFacts
+from mediacheck._rules import CORRUPT_JUNK_SHARE, MediaFacts
 from mediacheck._sniff import SNIFF_BYTES, Sniffed, sniff
 from mediacheck._xing import VBR_HEADER_BYTES, VbrHeader, gapless_samples, parse_vbr_header
 
@@ -34,9 +36,24 @@ _TAG_MAGIC_BYTES = len(b"APETAGEX")
 # Chunks are scanned in slices of at most this size, bounding the copy each scan step makes.
 _MAX_PIECE = 256 * 1024
 _MAX_FREE_FORMAT_SEARCH = _mpeg.MAX_FRAME_BYTES + 4
+# Once a stream is locked, each step off the frame chain costs Python work: a false header tried and dropped,
+# a run of junk begun, a tag met mid-stream, a second Xing/Info frame. A clean file takes a handful (one per
+# joined part or tag); hostile bodies can pack one into every 4-5 bytes, which cost ~3 s of CPU per 9 MB before
+# this cap. Past it the stream is called damaged and the scan stops, so a check's worst case stays a few ms.
+MAX_DETOURS = 1000
 
 _START, _SNIFF, _SYNC, _FRAMES, _RESYNC, _FINISHED = range(6)
 _SKIP_FRAME, _SKIP_TAG = 1, 2
+
+
+@functools.cache  # one per locked stream kind, like the sync patterns it extends
+def _resync_pattern(lock: int) -> re.Pattern[bytes]:
+    """The locked stream's sync candidates or a tag's magic, whichever comes first, in one pass of the regex engine.
+
+    One search (not a sync search plus a ``find`` per tag magic) keeps resyncing linear: searching the rest of
+    the buffer again for each stray "ID3" made junk full of them quadratic (65 s of CPU for 0.9 MB).
+    """
+    return re.compile(_mpeg.sync_pattern(lock).pattern + b"|ID3|TAG|APETAGEX")
 
 
 class StreamScanner:
@@ -61,6 +78,9 @@ class StreamScanner:
         # Stream lock and counters (the hot loop keeps these in locals and writes them back).
         self._lock = 0
         self._resync_pattern = _mpeg.SYNC_CANDIDATE
+        self._detours = 0
+        self._abandoned = False
+        self._junk_cap = math.ceil(CORRUPT_JUNK_SHARE * limits.size_limit_bytes)
         self._version_bits = 0
         self._layer = 0
         self._rate = 0
@@ -99,6 +119,11 @@ class StreamScanner:
     def bytes_fed(self) -> int:
         """How many bytes the inspector has been fed."""
         return self._fed
+
+    @property
+    def detours(self) -> int:
+        """Steps taken off the frame chain so far (false headers, junk runs, mid-stream tags, extra Xing frames)."""
+        return self._detours
 
     # -- feeding ---------------------------------------------------------------------------------------
 
@@ -244,33 +269,28 @@ class StreamScanner:
         """Search for a trustworthy frame sync: the first one (any layer), or the locked stream's after junk."""
         initial = self._state == _SYNC
         lock = None if initial else self._lock
+        # After the lock the pattern also matches tag magics, so one search finds whichever comes first.
         pattern = _mpeg.SYNC_CANDIDATE if initial else self._resync_pattern
         while True:
             match = pattern.search(data, pos, end)
             candidate = match.start() if match is not None else -1
+            if candidate >= 0 and data[candidate] != 0xFF:
+                self._add_junk(candidate - pos)
+                self._state = _FRAMES
+                return candidate
             if candidate < 0:
                 if not eof:
                     # Keep the last bytes: a tag's magic ("TAG", "APETAGEX") may be cut by the buffer's end.
                     kept = max(pos, end - _TAG_MAGIC_BYTES + 1)
-                    if not initial:
-                        tag_at = self._find_tag(data, pos, end)
-                        if tag_at >= 0:
-                            self._add_junk(tag_at - pos)
-                            self._state = _FRAMES
-                            return tag_at
                     self._add_junk(kept - pos)
                     if initial and self._prefix_junk > SYNC_SEARCH_LIMIT:
                         return self._give_up_sync(kept)
                     return self._need_more(kept, end, _TAG_MAGIC_BYTES)
                 candidate = end
-            if not initial:
-                tag_at = self._find_tag(data, pos, candidate)
-                if tag_at >= 0:
-                    self._add_junk(tag_at - pos)
-                    self._state = _FRAMES
-                    return tag_at
             self._add_junk(candidate - pos)
             pos = candidate
+            if self._done:
+                return pos
             if initial and self._prefix_junk > SYNC_SEARCH_LIMIT:
                 return self._give_up_sync(pos)
             if pos == end:
@@ -294,6 +314,9 @@ class StreamScanner:
                 return self._lock_at(data, pos, end, eof)
             self._add_junk(1)
             pos += 1
+            self._detour()  # a false header: the candidate did not chain
+            if self._done:
+                return pos
 
     def _give_up_sync(self, pos: int) -> int:
         """No MPEG frames within the search limit: the verdict (not MP3) is certain."""
@@ -311,14 +334,23 @@ class StreamScanner:
         else:
             if self._trailing_junk == 0:
                 self._junk_runs += 1
+            if self._junk + n >= self._junk_cap:
+                # A quarter of the size budget is junk: whatever follows, the file is corrupt (the rules' share)
+                # or too large, so the verdict is certain. Stopping at exactly the cap keeps chunking invisible.
+                n = self._junk_cap - self._junk
+                self._state = _FINISHED
+                self._stop()
             self._junk += n
             self._trailing_junk += n
 
-    @staticmethod
-    def _find_tag(data: bytes, pos: int, end: int) -> int:
-        found = [at for at in (data.find(b"ID3", pos, end), data.find(b"TAG", pos, end),
-                               data.find(b"APETAGEX", pos, end)) if at >= 0]
-        return min(found) if found else -1
+    def _detour(self) -> None:
+        """Count one step off the frame chain; past ``MAX_DETOURS`` the stream is damaged and the scan ends."""
+        self._detours += 1
+        if self._detours > MAX_DETOURS:
+            # Before any lock this many false headers mean no MPEG stream (natural data has a few per 128 KiB).
+            self._abandoned = True
+            self._state = _FINISHED
+            self._stop()
 
     @staticmethod
     def _is_tag_start(data: bytes, pos: int, end: int) -> bool:
@@ -350,7 +382,7 @@ class StreamScanner:
             self._junk_is_tag = False
             return pos
         self._lock = (b1 << 8 | b2) & LOCK_MASK
-        self._resync_pattern = _mpeg.sync_pattern(self._lock)
+        self._resync_pattern = _resync_pattern(self._lock)
         self._version_bits = (b1 >> 3) & 3
         self._layer = _mpeg.LAYER_OF_BITS[(b1 >> 1) & 3]
         self._rate = _mpeg.sample_rate(b1, b2)
@@ -409,6 +441,9 @@ class StreamScanner:
             if (marker == 0x58 or marker == 0x49) and data[pos + xing_at:pos + xing_at + 4] in (b"Xing", b"Info"):
                 self._extra_headers += 1
                 pos += flen
+                self._detour()
+                if self._done:
+                    break
                 continue
             frames += 1
             audio += flen
@@ -417,6 +452,8 @@ class StreamScanner:
             if frames >= max_frames:
                 break
         self._frames, self._audio_bytes, self._bitrates_seen = frames, audio, seen
+        if self._done:
+            return pos
         if pos != start:
             self._trailing_junk = 0
         if pos > end:  # the last frame runs past this buffer: skip its rest as it arrives
@@ -448,6 +485,7 @@ class StreamScanner:
                 marker_end = pos + self._xing_at + 4
                 if marker_end <= end and data[marker_end - 4:marker_end] in (b"Xing", b"Info"):
                     self._extra_headers += 1
+                    self._detour()
                 else:
                     self._frames += 1
                     self._audio_bytes += flen
@@ -468,6 +506,7 @@ class StreamScanner:
             size = _tags.id3v2_size(data[pos:pos + _tags.ID3V2_HEADER_BYTES])
             if size is not None:
                 self._trailing_junk = 0
+                self._detour()
                 return self._enter_id3v2(data, pos, end, size)
         elif data.startswith(b"TAG", pos, end):
             if rest < _tags.ID3V1_BYTES and not eof:
@@ -475,6 +514,7 @@ class StreamScanner:
             self._count_tag("id3v1", min(rest, _tags.ID3V1_BYTES))
             self._tag_info.setdefault("id3v1", _tags.describe_id3v1(data[pos:pos + _tags.ID3V1_BYTES]))
             self._trailing_junk = 0
+            self._detour()
             self._skip_kind = _SKIP_TAG
             self._skip_tag_name = "id3v1"
             return pos + _tags.ID3V1_BYTES
@@ -485,6 +525,7 @@ class StreamScanner:
             if size is not None:
                 self._count_tag("apev2", size)
                 self._trailing_junk = 0
+                self._detour()
                 self._skip_kind = _SKIP_TAG
                 self._skip_tag_name = "apev2"
                 return pos + size
@@ -493,10 +534,12 @@ class StreamScanner:
             self._junk_is_tag = True
             self._count_tag("lyrics3", 11)
             self._state = _RESYNC
+            self._detour()
             return pos + 11
         self._junk_is_tag = False
         self._state = _RESYNC
         self._add_junk(1)
+        self._detour()  # the frame chain broke: a run of junk begins
         return pos + 1
 
     def _at_free_frames(self, data: bytes, pos: int, end: int, eof: bool) -> int:
@@ -605,11 +648,11 @@ class StreamScanner:
         if self._sniffed is not None:
             return MediaFacts(self._sniffed.format, self._sniffed.description, size, complete, **common)
         if self._layer == 0:
-            if not complete and self._prefix_junk <= SYNC_SEARCH_LIMIT:
+            if not complete and self._prefix_junk <= SYNC_SEARCH_LIMIT and not self._abandoned:
                 # Stopped (at the size limit) inside a tag or before any frame: the format is not known yet.
                 return MediaFacts("unknown", "not determined before the scan stopped", size, complete,
                                   format_known=False, **common)
-            if self._tag_bytes and self._prefix_junk <= SYNC_SEARCH_LIMIT:
+            if self._tag_bytes and self._prefix_junk <= SYNC_SEARCH_LIMIT and not self._abandoned:
                 return MediaFacts("id3", "an ID3 tag with no audio", size, complete, **common)
             if not size:
                 return MediaFacts("empty", "an empty file (0 bytes)", size, complete, **common)
@@ -631,5 +674,5 @@ class StreamScanner:
             stream_samples=stream, header_frames=header_frames, header_kind=vbr.kind if vbr is not None else None,
             audio_frames=self._frames, extra_header_frames=self._extra_headers,
             junk_bytes=self._junk + self._prefix_junk, junk_runs=self._junk_runs + (1 if self._prefix_junk else 0),
-            truncated_last_frame=self._truncated, free_format=self._free_format,
+            truncated_last_frame=self._truncated, free_format=self._free_format, abandoned=self._abandoned,
             variable_bitrate=self._bitrates_seen.bit_count() > 1, audio_bytes=self._audio_bytes, **common)

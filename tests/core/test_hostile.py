@@ -1,0 +1,110 @@
+"""Hostile bodies (dense false headers, stray tags, junk floods) fail after a bounded amount of work."""
+
+from __future__ import annotations
+
+import tracemalloc
+import zlib
+
+import pytest
+
+from fixtures import hostile
+from mediacheck import check_bytes
+from mediacheck._check import check_chunks
+from mediacheck._inspector import Inspector
+from mediacheck._limits import DEFAULT_LIMITS
+from mediacheck._scanner import MAX_DETOURS, StreamScanner
+from tests.core.conftest import FIXTURES, chunks
+
+SIZE = 9_000_000
+JUNK_CAP = DEFAULT_LIMITS.size_limit_bytes // 4
+
+# Case -> (the codes it must get, the most bytes the scan may take before its verdict is certain).
+EXPECTED = {
+    "never-chaining headers": (["format.corrupt"], 64 * 1024),
+    "never-chaining headers, no lead-in": (["format.not-mp3"], 64 * 1024),
+    "3 frames then a break": (["format.corrupt"], 256 * 1024),
+    "4 Info frames then a break": (["format.corrupt"], 256 * 1024),
+    "Info frames only": (["format.corrupt"], 64 * 1024),
+    "0xFF run": (["format.corrupt"], JUNK_CAP + 64 * 1024),
+    "tiny ID3v2 tags": (["format.corrupt"], 64 * 1024),
+    "broken ID3 magic": (["format.corrupt"], 64 * 1024),
+    "lying APE/Lyrics3 sizes": (["format.corrupt"], 256 * 1024),
+}
+
+
+def _feed(data: bytes, size: int = 64 * 1024) -> tuple[Inspector, int]:
+    inspector = Inspector()
+    for piece in chunks(data, size):
+        if inspector.feed(piece):
+            break
+    return inspector, inspector.bytes_fed
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_hostile_body_fails_early(case: str) -> None:
+    """Each hostile 9 MB body fails with the right code, and the scan stops long before its end."""
+    data = hostile.WORST_CASES[case](SIZE)
+    codes, most_bytes = EXPECTED[case]
+    inspector, fed = _feed(data)
+    inspection = inspector.finish()
+    assert [f.code for f in inspection.findings if f.severity.value == "error"] == codes
+    assert fed <= most_bytes
+    assert inspection.media.complete is False
+
+
+def test_detours_are_capped() -> None:
+    """The scanner's count of steps off the frame chain never passes its cap, however dense the false headers."""
+    scanner = StreamScanner(DEFAULT_LIMITS, None)
+    scanner.feed(hostile.never_chaining_headers(SIZE))
+    facts = scanner.finish()
+    assert facts.abandoned
+    assert scanner.detours == MAX_DETOURS + 1
+
+
+def test_a_junk_flood_stops_at_a_quarter_of_the_size_budget() -> None:
+    """Junk after real frames is counted up to a quarter of the size limit (corrupt is then certain), then it stops."""
+    report = check_bytes(hostile.ff_run(SIZE))
+    assert report.codes() == ["format.corrupt"]
+    assert f"{JUNK_CAP:,} bytes" in report.errors[0].message
+
+
+def test_a_huge_id3_size_costs_one_skip() -> None:
+    """An ID3v2 tag claiming 256 MB is skipped as it streams: the file is called an ID3 tag with no audio."""
+    report = check_bytes(hostile.huge_id3_size(SIZE))
+    assert report.codes() == ["format.corrupt", "size.tags-large"]
+    assert report.media is not None
+    assert report.media.format == "id3"
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_hostile_verdicts_do_not_depend_on_chunking(case: str) -> None:
+    """The early stop falls at the same byte of the stream for a 7-byte feed as for one whole feed."""
+    data = hostile.WORST_CASES[case](200_000)
+    whole = check_bytes(data, target="x")
+    chunked = check_chunks(chunks(data, 7), declared_size=len(data), target="x")
+    assert chunked.to_dict() == whole.to_dict()
+
+
+def test_a_clean_file_far_below_the_cap() -> None:
+    """A clean stream with a few mid-stream tags and one junk run takes a handful of detours, not hundreds."""
+    scanner = StreamScanner(DEFAULT_LIMITS, None)
+    scanner.feed((FIXTURES / "tagged-id3v2-ape-lyrics3-id3v1.mp3").read_bytes())
+    scanner.finish()
+    assert 0 < scanner.detours < 10
+
+
+def test_a_compressed_tag_frame_is_never_inflated() -> None:
+    """A zlib-compressed ID3 frame that would inflate to 50 MB is left unread: the check stays small in memory."""
+    payload = zlib.compress(b"\x00" + b"A" * 50_000_000, 9)
+    body = (50_000_001).to_bytes(4, "big") + payload
+    frame = b"TIT2" + len(body).to_bytes(4, "big") + b"\x00\x80" + body  # v2.3 flag 0x80: compressed
+    tag = b"ID3\x03\x00\x00" + bytes((len(frame) >> s) & 0x7F for s in (21, 14, 7, 0)) + frame
+    tracemalloc.start()
+    try:
+        report = check_bytes(tag + hostile.LEAD_IN * 50)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.media is not None
+    assert report.media.format == "mp3"
+    assert peak < 5_000_000
