@@ -1,0 +1,77 @@
+"""A sweep of fresh libmp3lame encodes (CBR/VBR/ABR, every MPEG-1/2/2.5 rate, mono/stereo, lengths at frame
+boundaries) plays exactly as many samples as ffmpeg decodes: the README's "sample-exact", checked to the sample."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import wave
+from pathlib import Path
+
+import pytest
+
+from mediacheck import check_file
+
+pytestmark = pytest.mark.ffmpeg
+
+RATES = (48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
+# Encoder settings: CBR, VBR and ABR, and a CBR stream with no Xing/LAME header (no gapless info at all).
+MODES = {
+    "cbr": ["-b:a", "{kbps}k"],
+    "vbr": ["-q:a", "4"],
+    "abr": ["-abr", "1", "-b:a", "{kbps}k"],
+    "noxing": ["-b:a", "{kbps}k", "-write_xing", "0"],
+}
+
+
+def _cases() -> list[tuple[int, int, str, int]]:
+    cases = []
+    modes = list(MODES)
+    for i, rate in enumerate(RATES):
+        spf = 1152 if rate >= 32000 else 576
+        for j, offset in enumerate((-1, 0, 1)):
+            mode = modes[(i + j) % len(modes)]
+            channels = 1 + (i + j) % 2
+            frames = 7 + 13 * j + i  # a few dozen frames: short encodes, past the encoder's delay
+            cases.append((rate, channels, mode, frames * spf + offset))
+    return cases
+
+
+def _write_noise(path: Path, rate: int, channels: int, samples: int) -> None:
+    rng = random.Random(samples * rate + channels)
+    frames = bytes(rng.getrandbits(8) & 0x3F for _ in range(samples * channels * 2))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(channels)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(frames)
+
+
+def _decoded_samples(ffmpeg: str, path: Path) -> int:
+    out = path.with_suffix(".decoded.wav")
+    subprocess.run([ffmpeg, "-nostdin", "-v", "error", "-y", "-i", str(path), "-c:a", "pcm_s16le", str(out)],
+                   check=True)
+    with wave.open(str(out), "rb") as decoded:
+        return decoded.getnframes()
+
+
+@pytest.mark.parametrize(("rate", "channels", "mode", "samples"), _cases())
+def test_playback_is_sample_exact(ffmpeg_exe: str, tmp_path: Path, rate: int, channels: int, mode: str,
+                                  samples: int) -> None:
+    """duration_s times the rate is ffmpeg's decoded sample count, to the sample; stream_duration_s is never less."""
+    source = tmp_path / "source.wav"
+    _write_noise(source, rate, channels, samples)
+    kbps = 128 if rate >= 32000 else 32
+    args = [a.format(kbps=kbps) for a in MODES[mode]]
+    target = tmp_path / "sweep.mp3"
+    subprocess.run([ffmpeg_exe, "-nostdin", "-v", "error", "-y", "-i", str(source), "-c:a", "libmp3lame", *args,
+                    str(target)], check=True)
+    decoded = _decoded_samples(ffmpeg_exe, target)
+    media = check_file(target).media
+    assert media is not None
+    assert media.sample_rate == rate
+    assert media.channels == channels
+    assert media.duration_s is not None
+    assert media.stream_duration_s is not None
+    assert round(media.duration_s * rate) == decoded
+    assert media.stream_duration_s >= media.duration_s
