@@ -1,0 +1,148 @@
+"""The guarded backend hands every network step at most the time left before the fetch deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import typing
+from collections.abc import Iterable
+
+import httpcore
+import pytest
+
+from mediacheck._netguard import AddressPolicy
+from mediacheck._network_backend import (
+    AsyncGuardedBackend,
+    DeadlineExceeded,
+    GuardedBackend,
+    SocketOption,
+    fetch_deadline,
+)
+
+LOOPBACK = AddressPolicy.from_cidrs(["127.0.0.0/8"])
+PATIENT = 1000.0  # what httpx would ask for: far more than the deadline leaves
+
+
+class _Stream(httpcore.NetworkStream):
+    def __init__(self, seen: list[tuple[str, float | None]]) -> None:
+        self.seen = seen
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self.seen.append(("read", timeout))
+        return b""
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.seen.append(("write", timeout))
+
+    def close(self) -> None:
+        return None
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        self.seen.append(("start_tls", timeout))
+        return self
+
+
+class _Backend(httpcore.NetworkBackend):
+    """Records what the guard asks of the real backend instead of touching the network."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, float | None]] = []
+        self.hosts: list[str] = []
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[SocketOption] | None = None) -> httpcore.NetworkStream:
+        self.seen.append(("connect", timeout))
+        self.hosts.append(host)
+        return _Stream(self.seen)
+
+
+class _AsyncStream(httpcore.AsyncNetworkStream):
+    def __init__(self, seen: list[tuple[str, float | None]]) -> None:
+        self.seen = seen
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        self.seen.append(("read", timeout))
+        return b""
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        self.seen.append(("write", timeout))
+
+    async def aclose(self) -> None:
+        return None
+
+    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:  # noqa: ASYNC109
+        self.seen.append(("start_tls", timeout))
+        return self
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        return None
+
+
+class _AsyncBackend(httpcore.AsyncNetworkBackend):
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, float | None]] = []
+        self.hosts: list[str] = []
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,  # noqa: ASYNC109
+                          local_address: str | None = None,
+                          socket_options: Iterable[SocketOption] | None = None) -> httpcore.AsyncNetworkStream:
+        self.seen.append(("connect", timeout))
+        self.hosts.append(host)
+        return _AsyncStream(self.seen)
+
+
+def _resolver(host: str, port: int) -> list[str]:
+    return ["127.0.0.1"]
+
+
+def test_sync_steps_get_at_most_the_time_left() -> None:
+    """connect, TLS handshake, write and read each get min(their timeout, time left), never httpx's 1000 s."""
+    inner = _Backend()
+    backend = GuardedBackend(LOOPBACK, _resolver, inner)
+    with fetch_deadline(5.0):
+        stream = backend.connect_tcp("media.example", 443, timeout=PATIENT)
+        stream = stream.start_tls(ssl.create_default_context(), "media.example", timeout=PATIENT)
+        stream.write(b"GET", timeout=PATIENT)
+        stream.read(10, timeout=PATIENT)
+    assert [step for step, _ in inner.seen] == ["connect", "start_tls", "write", "read"]
+    assert all(timeout is not None and 0 < timeout <= 5.0 for _, timeout in inner.seen)
+    assert inner.hosts == ["127.0.0.1"]
+
+
+def test_async_steps_get_at_most_the_time_left() -> None:
+    """The async backend clamps connect, TLS handshake, write and read the same way."""
+    inner = _AsyncBackend()
+    backend = AsyncGuardedBackend(LOOPBACK, _resolver, inner)
+
+    async def run() -> None:
+        with fetch_deadline(5.0):
+            stream = await backend.connect_tcp("media.example", 443, timeout=PATIENT)
+            stream = await stream.start_tls(ssl.create_default_context(), "media.example", timeout=PATIENT)
+            await stream.write(b"GET", timeout=PATIENT)
+            await stream.read(10, timeout=PATIENT)
+
+    asyncio.run(run())
+    assert [step for step, _ in inner.seen] == ["connect", "start_tls", "write", "read"]
+    assert all(timeout is not None and 0 < timeout <= 5.0 for _, timeout in inner.seen)
+    assert inner.hosts == ["127.0.0.1"]
+
+
+def test_a_step_after_the_deadline_is_refused_before_it_starts() -> None:
+    """Once the deadline has passed, the next read raises DeadlineExceeded instead of waiting at all."""
+    inner = _Backend()
+    backend = GuardedBackend(LOOPBACK, _resolver, inner)
+    with fetch_deadline(5.0):
+        stream = backend.connect_tcp("media.example", 80, timeout=PATIENT)
+    with fetch_deadline(-1.0), pytest.raises(DeadlineExceeded):
+        stream.read(10, timeout=PATIENT)
+    assert [step for step, _ in inner.seen] == ["connect"]
+
+
+def test_unix_sockets_are_refused() -> None:
+    """Neither backend ever connects to a unix socket."""
+    with pytest.raises(httpcore.ConnectError):
+        GuardedBackend(LOOPBACK, _resolver, _Backend()).connect_unix_socket("/var/run/docker.sock")
+    with pytest.raises(httpcore.ConnectError):
+        asyncio.run(AsyncGuardedBackend(LOOPBACK, _resolver, _AsyncBackend()).connect_unix_socket("/run/x.sock"))
