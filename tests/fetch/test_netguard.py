@@ -169,6 +169,18 @@ class TestVetHost:
         assert finding.code == "access.unreachable"
         assert "not known" in finding.message
 
+    @pytest.mark.parametrize(("answers", "shown"), [
+        ([], "no addresses"),
+        (["not-an-address"], "not-an-address"),
+        (["93.184.216.34", "not-an-address"], "not-an-address"),
+    ])
+    def test_no_usable_answer_is_unreachable_not_public(self, answers: list[str], shown: str) -> None:
+        """Zero answers, or one that is no IP address, is access.unreachable: never "every answer is public"."""
+        finding = vet_host("media.example", resolver=StubResolver({"media.example": [answers]}))
+        assert finding is not None
+        assert finding.code == "access.unreachable"
+        assert shown in finding.message
+
     @pytest.mark.parametrize("host", ["2130706433", "0x7f000001", "0177.0.0.1", "127.1", "", "a b"])
     def test_odd_notation_hosts_are_invalid(self, host: str) -> None:
         """Decimal, hex, octal and short IPv4 forms (and junk) are url.invalid, never resolved."""
