@@ -403,9 +403,11 @@ class StreamScanner:
         vbr = parse_vbr_header(data[pos:pos + min(flen, VBR_HEADER_BYTES, end - pos)], self._version_bits,
                                self._channels == 1, self._protected)
         self._state = _FRAMES
-        if vbr is not None:
+        if vbr is not None and (vbr.frames or vbr.bytes or vbr.kind == "VBRI"):
             self._vbr = vbr
             return pos + flen
+        # A Xing/Info header with neither a frame nor a byte count is no header to FFmpeg: it decodes that frame
+        # (as silence) and applies no gapless trim, so the frame stays in the stream (the frame loop counts it).
         return pos
 
     def _frames_reaching(self, seconds: float) -> int:
@@ -663,7 +665,12 @@ class StreamScanner:
         if self._layer != 3:
             return MediaFacts(f"mp{self._layer}", f"MPEG-{version} Layer {self._layer} audio", size, complete,
                               **common)
-        stream = self._frames * self._spf
+        # A Xing/Info frame met after the first audio frame (the second part of a joined file) is still a frame
+        # to a decoder: FFmpeg plays it as a frame of silence, and only the stream's first such frame is skipped
+        # as metadata. So it counts in both durations. For "less than 60 s" that is the conservative reading (the
+        # caller hears that silence), and it makes a joined file's playback equal FFmpeg's decode to the sample,
+        # where leaving it out came one frame short.
+        stream = (self._frames + self._extra_headers) * self._spf
         playback = stream
         vbr = self._vbr
         header_frames = vbr.frames if vbr is not None else None

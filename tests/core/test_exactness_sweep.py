@@ -75,3 +75,48 @@ def test_playback_is_sample_exact(ffmpeg_exe: str, tmp_path: Path, rate: int, ch
     assert media.stream_duration_s is not None
     assert round(media.duration_s * rate) == decoded
     assert media.stream_duration_s >= media.duration_s
+
+
+# MPEG-2 Layer III, 24 kHz, 32 kbps, mono: 96-byte frames of 576 samples (24 ms); an Info marker sits at 13.
+_HEADER = b"\xff\xf3\x44\xc4"
+_FRAME = _HEADER + bytes(92)
+
+
+def _info_frame(flags: int, *fields: int) -> bytes:
+    body = bytes(9) + b"Info" + flags.to_bytes(4, "big") + b"".join(f.to_bytes(4, "big") for f in fields)
+    return _HEADER + body + bytes(92 - len(body))
+
+
+def test_mid_stream_info_frames_play_and_count_toward_the_limit(ffmpeg_exe: str, tmp_path: Path) -> None:
+    """Info frames after the first audio frame (joined files) are played by ffmpeg as silence, so they count:
+    2,490 audio frames (59.76 s) with 10 Info frames among them play 60.0 s and fail "less than 60 s"."""
+    data = _info_frame(1, 2490) + (_FRAME * 249 + _info_frame(0)) * 10
+    target = tmp_path / "joined.mp3"
+    target.write_bytes(data)
+    decoded = _decoded_samples(ffmpeg_exe, target)
+    report = check_file(target)
+    assert report.media is not None
+    assert report.media.frames == 2490
+    assert report.media.duration_s is not None
+    assert round(report.media.duration_s * 24000) == decoded == 2500 * 576
+    assert "duration.too-long" in report.codes()
+
+
+@pytest.mark.parametrize(("flags", "fields", "skipped"), [
+    (0, (), False),  # no counts at all: ffmpeg decodes the frame
+    (1, (0,), False),  # a frame count of 0: the same
+    (1, (100,), True),  # a real count: the frame is metadata
+    (2, (9600,), True),  # a byte count alone is enough for ffmpeg
+])
+def test_a_first_info_frame_without_counts_is_played(ffmpeg_exe: str, tmp_path: Path, flags: int,
+                                                     fields: tuple[int, ...], skipped: bool) -> None:
+    """A first Xing/Info frame is skipped exactly when ffmpeg skips it: only if it has a frame or byte count."""
+    data = _info_frame(flags, *fields) + _FRAME * 100
+    target = tmp_path / "first-info.mp3"
+    target.write_bytes(data)
+    decoded = _decoded_samples(ffmpeg_exe, target)
+    media = check_file(target).media
+    assert media is not None
+    assert media.duration_s is not None
+    assert decoded == (100 if skipped else 101) * 576
+    assert round(media.duration_s * 24000) == decoded
