@@ -232,6 +232,18 @@ class TestTLS:
         assert [f.code for f in report.errors] == ["access.tls"]
         assert "mismatch" in report.errors[0].message or "match" in report.errors[0].message
 
+    @pytest.mark.parametrize("mode", ["sync", "async"])
+    @pytest.mark.parametrize(("cert_for", "ok"), [("127.0.0.1", True), ("media.test", False), ("127.0.0.2", False)])
+    def test_ip_literal_is_checked_against_the_certificate(self, mode: str, ca: trustme.CA,
+                                                           client_context: ssl.SSLContext, short_mp3: bytes,
+                                                           cert_for: str, ok: bool) -> None:
+        """https://127.0.0.1/ verifies only with a certificate naming that IP address; others are access.tls."""
+        with _tls_server(ca, cert_for, short_mp3, []) as server, \
+                SafeFetcher(allow_networks=LOOPBACK, verify=client_context) as fetcher:
+            report = fetch_with(fetcher, f"https://127.0.0.1:{server.port}/a.mp3", mode)
+        assert report.ok is ok, report.findings
+        assert [f.code for f in report.errors] == ([] if ok else ["access.tls"])
+
     def test_unknown_authority_fails(self, ca: trustme.CA, short_mp3: bytes) -> None:
         """The default trust store (certifi) does not trust a private CA: access.tls."""
         with _tls_server(ca, "media.test", short_mp3, []) as server:
