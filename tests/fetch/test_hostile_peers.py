@@ -11,8 +11,8 @@ import pytest
 from mediacheck import Report, acheck_url, check_url
 from mediacheck._fetch import SafeFetcher
 from mediacheck._netguard import Resolver
-from tests.fetch.conftest import LOOPBACK, fetch_with
-from tests.support.servers import RawResponder, RawServer, TcpProbe, response_head
+from tests.fetch.conftest import LOOPBACK, StubResolver, fetch_with
+from tests.support.servers import LoopbackServer, RawResponder, RawServer, Static, TcpProbe, response_head
 
 
 def _answers(data: bytes) -> RawResponder:
@@ -79,3 +79,25 @@ def test_a_broken_resolver_is_unreachable_and_never_connects(mode: str, resolver
         report = fetch_with(fetcher, f"http://media.example:{probe.port}/a.mp3", mode)
         assert probe.connections() == 0
     assert [f.code for f in report.errors] == ["access.unreachable"]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_pooled_connection_serves_only_its_own_host_name(mode: str, short_mp3: bytes) -> None:
+    """Two names for one vetted IP in a shared fetcher: each is resolved and vetted, none rides the other's socket."""
+    resolver = StubResolver({"a.example": [["127.0.0.1"]], "b.example": [["127.0.0.1"]]})
+    with LoopbackServer({"/a.mp3": Static(short_mp3)}) as server, \
+            SafeFetcher(allow_networks=LOOPBACK, resolver=resolver) as fetcher:
+        urls = [f"http://{name}:{server.port}/a.mp3" for name in ("a.example", "a.example", "b.example")]
+        if mode == "sync":
+            reports = [fetcher.check(url) for url in urls]
+        else:
+            async def run() -> list[Report]:
+                try:
+                    return [await fetcher.acheck(url) for url in urls]
+                finally:
+                    await fetcher.aclose()
+
+            reports = asyncio.run(run())
+    assert all(report.ok for report in reports)
+    # The second a.example check reuses the pooled, already vetted connection; b.example gets its own lookup.
+    assert resolver.calls == ["a.example", "b.example"]
