@@ -25,7 +25,7 @@ from mediacheck._hints import (
 from mediacheck._inspector import Inspection, Inspector
 from mediacheck._limits import Limits
 from mediacheck._netguard import BlockedAddressError, ResolutionError
-from mediacheck._network_backend import DeadlineExceeded
+from mediacheck._network_backend import DeadlineExceeded, time_left
 from mediacheck._report import FetchInfo, Finding, Redirect, Severity
 from mediacheck._urlpolicy import FetchableUrl, check_url_policy, join_location, shorten
 from mediacheck._version import __version__
@@ -151,9 +151,13 @@ class FetchRun:
         return checked
 
     def request(self, client: httpx.Client | httpx.AsyncClient, hop: FetchableUrl) -> httpx.Request:
-        """The GET for one hop: no cookies, no credentials, our headers, per-operation timeouts."""
+        """The GET for one hop: no cookies, no credentials, our headers, timeouts within the deadline's time left.
+
+        The guarded streams clamp every network step already; this also bounds the wait for a free pooled
+        connection, which never touches a stream (a later hop would otherwise get a whole ``timeout_s`` again).
+        """
         return client.build_request("GET", hop.url, headers=REQUEST_HEADERS,
-                                    timeout=httpx.Timeout(self.limits.timeout_s))
+                                    timeout=httpx.Timeout(time_left(self.limits.timeout_s)))
 
     def on_headers(self, response: httpx.Response) -> FetchableUrl | bool:
         """Judge a response's head: the next hop to follow, True to read the body, False to stop here."""

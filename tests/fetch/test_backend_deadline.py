@@ -1,4 +1,4 @@
-"""The guarded backend hands every network step at most the time left before the fetch deadline."""
+"""The guarded backend (and each request) gives every network step at most the time left before the deadline."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import typing
 from collections.abc import Iterable
 
 import httpcore
+import httpx
 import pytest
 
+from mediacheck import Limits
+from mediacheck._fetch_run import FetchRun, InspectSink
 from mediacheck._netguard import AddressPolicy
 from mediacheck._network_backend import (
     AsyncGuardedBackend,
@@ -146,3 +149,16 @@ def test_unix_sockets_are_refused() -> None:
         GuardedBackend(LOOPBACK, _resolver, _Backend()).connect_unix_socket("/var/run/docker.sock")
     with pytest.raises(httpcore.ConnectError):
         asyncio.run(AsyncGuardedBackend(LOOPBACK, _resolver, _AsyncBackend()).connect_unix_socket("/run/x.sock"))
+
+
+def test_request_timeouts_fit_in_the_time_left() -> None:
+    """A hop's request asks httpx for no more than the deadline leaves, the pool wait included."""
+    limits = Limits(timeout_s=30.0)
+    run = FetchRun("http://media.example/a.mp3", limits, InspectSink(limits))
+    hop = run.first_hop()
+    assert hop is not None
+    with httpx.Client() as client, fetch_deadline(2.0):
+        request = run.request(client, hop)
+    timeouts = request.extensions["timeout"]
+    assert set(timeouts) == {"connect", "read", "write", "pool"}
+    assert all(0 < value <= 2.0 for value in timeouts.values())
