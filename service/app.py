@@ -12,12 +12,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from mediacheck import MediacheckError, UsageError, __version__
 from mediacheck._netguard import Resolver
 from service.middleware import BodySizeLimitMiddleware
 from service.resources import open_resources
+from service.responses import SafeJSONResponse, validation_error
 from service.routes import checks, dialin, health
 from service.schemas import ErrorOut
 from service.settings import Settings
@@ -43,13 +45,15 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         async with open_resources(settings, resolver=resolver, verify=verify) as resources:
             yield {"resources": resources}
 
-    app = FastAPI(title="mediacheck", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="mediacheck", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  default_response_class=SafeJSONResponse)
     app.add_middleware(
         BodySizeLimitMiddleware,
         default_limit=settings.max_json_bytes,
         limits_by_path={checks.UPLOAD_PATH: settings.max_upload_bytes},
     )
     app.add_exception_handler(MediacheckError, _library_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(health.router)
     app.include_router(checks.router)
     # FastAPI answers a JSON body it cannot decode (not UTF-8) with 400; say so for every JSON endpoint.

@@ -22,3 +22,18 @@ def test_redirect_to_a_location_urllib_cannot_split_is_a_url_finding(client: Tes
         response = client.post("/v1/checks", json={"url": server.url("/a.mp3")})
     assert response.status_code == 200
     assert response.json()["findings"][0]["code"] == "url.invalid"
+
+
+@pytest.mark.parametrize("path", ["/v1/checks", "/v1/dialin-configs/validate"])
+@pytest.mark.parametrize("body", [
+    b'{"url": "ftp://x", "max_bytes": 1e400}',  # inf: JSON cannot carry it back in the 422's "input"
+    b'{"url": "ftp://x", "max_seconds": -1e400}',
+    b'{"url": "ftp://x\\ud800"}',  # a lone surrogate: no UTF-8 for it in the report's "target"
+    b'{"url": "ftp://x", "\\udc80": 1}',
+    b'{"hold_music_url": "https://x\\ud800.example/a.mp3", "room_creation_api": "\\udfff"}',
+])
+def test_bodies_python_cannot_write_back_get_a_json_answer(client: TestClient, path: str, body: bytes) -> None:
+    """A body with a lone surrogate or an out-of-range number is answered with JSON (200 or 4xx), never a 500."""
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert response.status_code < 500
+    assert response.json()
