@@ -224,6 +224,19 @@ class TestLimits:
         assert report.fetch is not None
         assert 300_000 <= report.fetch.bytes_read < 300_000 + 70_000
 
+    @pytest.mark.parametrize("mode", ["sync", "async"])
+    def test_reading_stops_at_the_verdict(self, mode: str, short_mp3: bytes) -> None:
+        """A 1.2 MB chunked body under a 300 KB limit is dropped just past the limit, sync and async alike."""
+        frames = short_mp3[short_mp3.index(b"\xff\xfb"):]
+        body = frames * (1_200_000 // len(frames) + 1)
+        limits = Limits(size_limit_bytes=300_000, duration_limit_s=10_000)
+        with LoopbackServer({"/big": Static(body, chunked=True)}) as server, \
+                SafeFetcher(limits=limits, allow_networks=LOOPBACK) as fetcher:
+            report = fetch_with(fetcher, server.url("/big"), mode)
+        assert "size.too-large" in report.codes()
+        assert report.fetch is not None
+        assert 300_000 <= report.fetch.bytes_read < 300_000 + 70_000
+
     def test_long_file_stops_at_the_duration_limit(self, long_mp3: bytes) -> None:
         """A 90-second file sent chunked is judged too long after about 60 seconds' worth of bytes."""
         with LoopbackServer({"/long.mp3": Static(long_mp3, chunked=True)}) as server:
