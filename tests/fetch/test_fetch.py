@@ -417,6 +417,22 @@ def test_deep_check_gets_the_body_in_a_file(short_mp3: bytes, monkeypatch: pytes
     assert received[1][0] == areport
 
 
+def test_deep_check_tee_holds_at_most_the_size_limit(short_mp3: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file a deep check reads never grows past the size limit, whatever chunk crosses it."""
+    received: list[int] = []
+
+    def recording_deep_check(report: Report, path: Path, limits: Limits) -> Report:
+        received.append(path.stat().st_size)
+        return report
+
+    monkeypatch.setattr(mediacheck._deep, "deep_check_file", recording_deep_check)
+    limits = Limits(size_limit_bytes=10_000)
+    with LoopbackServer({"/hold.mp3": Static(short_mp3, chunked=True)}) as server:
+        report = check_url(server.url("/hold.mp3"), limits=limits, allow_networks=LOOPBACK, deep=True)
+    assert "size.too-large" in report.codes()
+    assert received == [10_000]
+
+
 @pytest.mark.ffmpeg
 def test_deep_check_of_a_url_decodes_the_fetched_body(short_mp3: bytes) -> None:
     """With the audio extra installed, deep=True on a URL decodes what was fetched (5 s of tone)."""
