@@ -59,6 +59,7 @@ class MediaFacts:
     audio_bytes: int = 0
     tags: Mapping[str, Any] | None = None  # the report's tag summary: bytes by kind, title, artist, pictures
     abandoned: bool = False  # the stream left its frame chain too often (false headers, stray tags) to go on
+    mixed_streams: bool = False  # frames of a second kind (sample rate, version, layer) follow the first stream
 
 
 def _seconds(samples: int, rate: int) -> float:
@@ -110,7 +111,13 @@ def _format_findings(facts: MediaFacts) -> list[Finding]:
                         _FORMAT_HINTS.get(fmt, _CONVERT_HINT))]
     out: list[Finding] = []
     audio_and_junk = facts.junk_bytes + max(1, facts.bytes - facts.tag_bytes - facts.junk_bytes)
-    if facts.abandoned:
+    if facts.mixed_streams:
+        out.append(Finding(
+            "format.corrupt", Severity.ERROR,
+            "The stream changes sample rate, MPEG version or layer part-way (files of different encodings joined): "
+            "many players stop or garble there, and the parts together may play longer than measured.",
+            "Re-encode the whole file as one MP3: `ffmpeg -i IN.mp3 -codec:a libmp3lame -b:a 128k OUT.mp3`."))
+    elif facts.abandoned:
         out.append(Finding(
             "format.corrupt", Severity.ERROR,
             "The stream keeps breaking off (false frame headers, stray tags or junk, over and over): "

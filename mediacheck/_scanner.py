@@ -48,12 +48,14 @@ _SKIP_FRAME, _SKIP_TAG = 1, 2
 
 @functools.cache  # one per locked stream kind, like the sync patterns it extends
 def _resync_pattern(lock: int) -> re.Pattern[bytes]:
-    """The locked stream's sync candidates or a tag's magic, whichever comes first, in one pass of the regex engine.
+    """Any legal header (the locked stream's, or another kind's) or a tag's magic, whichever comes first, in one pass.
 
     One search (not a sync search plus a ``find`` per tag magic) keeps resyncing linear: searching the rest of
-    the buffer again for each stray "ID3" made junk full of them quadratic (65 s of CPU for 0.9 MB).
+    the buffer again for each stray "ID3" made junk full of them quadratic (65 s of CPU for 0.9 MB). Headers of
+    other kinds are matched so that a second stream (another rate or version, joined on) is noticed, not
+    silently counted as junk.
     """
-    return re.compile(_mpeg.sync_pattern(lock).pattern + b"|ID3|TAG|APETAGEX")
+    return re.compile(_mpeg.SYNC_CANDIDATE.pattern + b"|ID3|TAG|APETAGEX")
 
 
 class StreamScanner:
@@ -78,8 +80,14 @@ class StreamScanner:
         # Stream lock and counters (the hot loop keeps these in locals and writes them back).
         self._lock = 0
         self._resync_pattern = _mpeg.SYNC_CANDIDATE
+        self._locked_pattern = _mpeg.SYNC_CANDIDATE
         self._detours = 0
         self._abandoned = False
+        self._mixed = False
+        # A tag met mid-stream is searched for frames, not skipped: its claimed size is only believed for counting.
+        self._tag_run_kind = ""
+        self._tag_run_left = 0
+        self._lyrics_left = 0
         self._junk_cap = math.ceil(CORRUPT_JUNK_SHARE * limits.size_limit_bytes)
         self._version_bits = 0
         self._layer = 0
@@ -272,8 +280,27 @@ class StreamScanner:
         # After the lock the pattern also matches tag magics, so one search finds whichever comes first.
         pattern = _mpeg.SYNC_CANDIDATE if initial else self._resync_pattern
         while True:
-            match = pattern.search(data, pos, end)
-            candidate = match.start() if match is not None else -1
+            if self._tag_run_left and not initial:
+                # Inside a mid-stream tag's claimed size: only the locked stream's frames can end it early.
+                limit = min(end, pos + self._tag_run_left)
+                match = self._locked_pattern.search(data, pos, limit)
+                if match is None:
+                    if limit == end and not eof:
+                        kept = max(pos, end - 2)  # a header's first bytes may be cut by the buffer's end
+                        self._add_junk(kept - pos)
+                        return self._need_more(kept, end, 3)
+                    self._add_junk(limit - pos)
+                    pos = limit
+                    if not self._tag_run_left:  # the tag ended where it said: look at what follows, as after a skip
+                        self._state = _FRAMES
+                        return pos
+                    if pos >= end:
+                        return pos
+                    continue
+                candidate = match.start()
+            else:
+                match = pattern.search(data, pos, end)
+                candidate = match.start() if match is not None else -1
             if candidate >= 0 and data[candidate] != 0xFF:
                 self._add_junk(candidate - pos)
                 self._state = _FRAMES
@@ -300,10 +327,16 @@ class StreamScanner:
                     self._add_junk(end - pos)
                     return end
                 return self._need_more(pos, end, 4)
-            count, after = chain_frames(data, pos, end, CONFIRM_FRAMES, lock)
-            if count >= CONFIRM_FRAMES or (count >= 1 and after + 4 <= end and self._is_tag_start(data, after, end)):
+            foreign = lock is not None and (data[pos + 1] << 8 | data[pos + 2]) & LOCK_MASK != lock
+            count, after = chain_frames(data, pos, end, CONFIRM_FRAMES, None if foreign else lock)
+            if foreign:
+                if count >= CONFIRM_FRAMES:
+                    return self._mixed_stream(pos)
+                if count >= 1 and after + 4 > end and not eof:
+                    return self._need_more(pos, end, after + 4 - pos)
+            elif count >= CONFIRM_FRAMES or (count >= 1 and after + 4 <= end and self._is_tag_start(data, after, end)):
                 return self._lock_at(data, pos, end, eof)
-            if count >= 1 and after + 4 > end:
+            elif count >= 1 and after + 4 > end:
                 if not eof:
                     return self._need_more(pos, end, after + 4 - pos)
                 if after == end or count >= 2:
@@ -318,6 +351,17 @@ class StreamScanner:
             if self._done:
                 return pos
 
+    def _mixed_stream(self, pos: int) -> int:
+        """Frames of another kind (rate, version or layer) chain after the lock: two streams joined; a certain fail.
+
+        FFmpeg plays both parts (18.1 s for 10 s at 44.1 kHz joined to 8 s at 24 kHz, which the locked stream
+        alone measures as 10 s), so counting the second part as junk would pass files that play too long.
+        """
+        self._mixed = True
+        self._state = _FINISHED
+        self._stop()
+        return pos
+
     def _give_up_sync(self, pos: int) -> int:
         """No MPEG frames within the search limit: the verdict (not MP3) is certain."""
         self._state = _FINISHED
@@ -329,19 +373,32 @@ class StreamScanner:
             return
         if self._state == _SYNC:
             self._prefix_junk += n
-        elif self._junk_is_tag:
-            self._count_tag("lyrics3", n)
-        else:
-            if self._trailing_junk == 0:
-                self._junk_runs += 1
-            if self._junk + n >= self._junk_cap:
-                # A quarter of the size budget is junk: whatever follows, the file is corrupt (the rules' share)
-                # or too large, so the verdict is certain. Stopping at exactly the cap keeps chunking invisible.
-                n = self._junk_cap - self._junk
-                self._state = _FINISHED
-                self._stop()
-            self._junk += n
-            self._trailing_junk += n
+            return
+        if self._junk_is_tag:
+            inside = min(n, self._lyrics_left)
+            self._lyrics_left -= inside
+            self._count_tag("lyrics3", inside)
+            n -= inside
+            if not n:
+                return
+            self._junk_is_tag = False  # longer than any Lyrics3 block can be: what follows is junk
+        if self._tag_run_left:
+            inside = min(n, self._tag_run_left)
+            self._tag_run_left -= inside
+            self._count_tag(self._tag_run_kind, inside)
+            n -= inside
+            if not n:
+                return
+        if self._trailing_junk == 0:
+            self._junk_runs += 1
+        if self._junk + n >= self._junk_cap:
+            # A quarter of the size budget is junk: whatever follows, the file is corrupt (the rules' share)
+            # or too large, so the verdict is certain. Stopping at exactly the cap keeps chunking invisible.
+            n = self._junk_cap - self._junk
+            self._state = _FINISHED
+            self._stop()
+        self._junk += n
+        self._trailing_junk += n
 
     def _detour(self) -> None:
         """Count one step off the frame chain; past ``MAX_DETOURS`` the stream is damaged and the scan ends."""
@@ -380,9 +437,11 @@ class StreamScanner:
             self._state = _FRAMES
             self._trailing_junk = 0
             self._junk_is_tag = False
+            self._tag_run_left = 0  # frames inside a tag's claimed size: the claim lied, and decoders play them
             return pos
         self._lock = (b1 << 8 | b2) & LOCK_MASK
         self._resync_pattern = _resync_pattern(self._lock)
+        self._locked_pattern = _mpeg.sync_pattern(self._lock)
         self._version_bits = (b1 >> 3) & 3
         self._layer = _mpeg.LAYER_OF_BITS[(b1 >> 1) & 3]
         self._rate = _mpeg.sample_rate(b1, b2)
@@ -509,7 +568,7 @@ class StreamScanner:
             if size is not None:
                 self._trailing_junk = 0
                 self._detour()
-                return self._enter_id3v2(data, pos, end, size)
+                return self._enter_tag_run("id3v2", pos, _tags.ID3V2_HEADER_BYTES, size)
         elif data.startswith(b"TAG", pos, end):
             if rest < _tags.ID3V1_BYTES and not eof:
                 return self._need_more(pos, end, _tags.ID3V1_BYTES)
@@ -525,15 +584,13 @@ class StreamScanner:
                 return self._need_more(pos, end, _tags.APE_HEADER_BYTES)
             size = _tags.ape_size(data[pos:pos + _tags.APE_HEADER_BYTES])
             if size is not None:
-                self._count_tag("apev2", size)
                 self._trailing_junk = 0
                 self._detour()
-                self._skip_kind = _SKIP_TAG
-                self._skip_tag_name = "apev2"
-                return pos + size
+                return self._enter_tag_run("apev2", pos, _tags.APE_HEADER_BYTES, size)
         elif data.startswith(b"LYRICSBEGIN", pos, end):
             # Lyrics3 blocks have no length up front: count everything up to the next frame or tag as the tag.
             self._junk_is_tag = True
+            self._lyrics_left = _tags.LYRICS3_MAX_BYTES - 11
             self._count_tag("lyrics3", 11)
             self._state = _RESYNC
             self._detour()
@@ -543,6 +600,19 @@ class StreamScanner:
         self._add_junk(1)
         self._detour()  # the frame chain broke: a run of junk begins
         return pos + 1
+
+    def _enter_tag_run(self, kind: str, pos: int, header: int, size: int) -> int:
+        """A tag met after the audio began: count its header, then search its claimed body for frames.
+
+        FFmpeg does not skip tags between frames; it resyncs through them. A claimed size that covers frames
+        (a lying header, or a truncated tag) would hide audio that plays, so its body is searched, not skipped.
+        """
+        self._count_tag(kind, min(header, size))
+        self._tag_run_kind = kind
+        self._tag_run_left = max(0, size - header)
+        self._junk_is_tag = False
+        self._state = _RESYNC
+        return pos + min(header, size)
 
     def _at_free_frames(self, data: bytes, pos: int, end: int, eof: bool) -> int:
         base = self._free_length
@@ -682,4 +752,5 @@ class StreamScanner:
             audio_frames=self._frames, extra_header_frames=self._extra_headers,
             junk_bytes=self._junk + self._prefix_junk, junk_runs=self._junk_runs + (1 if self._prefix_junk else 0),
             truncated_last_frame=self._truncated, free_format=self._free_format, abandoned=self._abandoned,
+            mixed_streams=self._mixed,
             variable_bitrate=self._bitrates_seen.bit_count() > 1, audio_bytes=self._audio_bytes, **common)

@@ -16,6 +16,8 @@ from typing import Any
 ID3V2_HEADER_BYTES = 10
 ID3V1_BYTES = 128
 APE_HEADER_BYTES = 32
+# The most a Lyrics3v2 block can span: a 6-digit size (from LYRICSBEGIN on) plus its 15-byte end marker.
+LYRICS3_MAX_BYTES = 999_999 + 15
 # Tags up to this size are kept for mutagen to read (a typical cover picture fits); larger ones are only counted.
 TAG_CAPTURE_BYTES = 256 * 1024
 

@@ -29,6 +29,8 @@ EXPECTED = {
     "tiny ID3v2 tags": (["format.corrupt"], 64 * 1024),
     "broken ID3 magic": (["format.corrupt"], 64 * 1024),
     "lying APE/Lyrics3 sizes": (["format.corrupt"], 256 * 1024),
+    # A Lyrics3 block is at most 1,000,014 bytes: past that its body is junk, up to the junk cap.
+    "0xFF run in a Lyrics3 block": (["format.corrupt"], 1_000_014 + JUNK_CAP + 64 * 1024),
 }
 
 
@@ -66,6 +68,33 @@ def test_a_junk_flood_stops_at_a_quarter_of_the_size_budget() -> None:
     report = check_bytes(hostile.ff_run(SIZE))
     assert report.codes() == ["format.corrupt"]
     assert f"{JUNK_CAP:,} bytes" in report.errors[0].message
+
+
+def test_a_tag_full_of_0xff_is_searched_and_counted() -> None:
+    """A mid-stream tag claiming 256 MB is searched for frames to its end, found to hold none, and counted as tag."""
+    data = hostile.ff_run_in_a_tag(SIZE)
+    report = check_bytes(data)
+    assert report.codes() == ["size.tags-large", "duration.played-twice"]
+    assert report.media is not None
+    assert report.media.tags is not None
+    assert report.media.tags["by_kind"] == {"id3v2": len(data) - len(hostile.LEAD_IN)}
+
+
+def test_audio_inside_a_mid_stream_tag_claim_is_counted() -> None:
+    """Frames inside a mid-stream tag's claimed size are audio (ffmpeg plays them), so a lying tag hides no time."""
+    body = hostile.FRAME * 1000
+    lying = b"ID3\x04\x00\x00" + bytes((10**6 >> s) & 0x7F for s in (21, 14, 7, 0))
+    report = check_bytes(hostile.LEAD_IN + lying + body)
+    assert report.media is not None
+    assert report.media.frames == 8 + 1000
+
+
+def test_a_second_stream_of_another_rate_is_corrupt() -> None:
+    """Frames of another sample rate chained after the first stream (joined encodes) fail as corrupt, not junk."""
+    other = b"\xff\xf3\x18\xc4" + bytes(32)  # MPEG-2, 8 kbps, 16 kHz, mono: 36 bytes a frame
+    report = check_bytes(hostile.FRAME * 100 + other * 100)
+    assert report.codes() == ["format.corrupt"]
+    assert "sample rate" in report.errors[0].message
 
 
 def test_a_huge_id3_size_costs_one_skip() -> None:
