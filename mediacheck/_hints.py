@@ -68,9 +68,19 @@ def plain_http_finding(url: str) -> Finding:
                    "Serve the file over https:// and use that URL.")
 
 
+def _split(url: str) -> urllib.parse.SplitResult | None:
+    # Hints read URLs the policy may have refused (http://[::1, a Location like http://a]b/): urlsplit raises.
+    try:
+        return urllib.parse.urlsplit(url)
+    except ValueError:
+        return None
+
+
 def _direct_link(url: str) -> tuple[str, str | None] | None:
     """(service name, direct download link or None when it cannot be derived) for a known share-page URL."""
-    parts = urllib.parse.urlsplit(url)
+    parts = _split(url)
+    if parts is None:
+        return None
     host = (parts.hostname or "").lower()
     query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
     if host in ("dropbox.com", "www.dropbox.com"):
@@ -144,15 +154,22 @@ def _iso_date(value: str) -> datetime | None:
 
 def presigned_expiry(url: str) -> tuple[str, datetime] | None:
     """(kind of presigned URL, when it expires) if the query string carries an expiry, else None."""
-    raw = urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query, keep_blank_values=True)
+    parts = _split(url)
+    if parts is None:
+        return None
+    raw = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
     query = {key.lower(): value for key, value in raw}
     for kind, date_key, seconds_key in (("S3 presigned", "x-amz-date", "x-amz-expires"),
                                         ("Google Cloud Storage signed", "x-goog-date", "x-goog-expires")):
         date_value, seconds_value = _first(query, date_key), _first(query, seconds_key)
-        if date_value and seconds_value and seconds_value.isdigit():
+        if date_value and seconds_value and seconds_value.isascii() and seconds_value.isdigit():
             start = _amz_date(date_value)
-            if start is not None:
-                return kind, start + timedelta(seconds=int(seconds_value))
+            try:
+                expires = None if start is None else start + timedelta(seconds=int(seconds_value))
+            except OverflowError:  # past the year 9999: nothing a caller could hear expire
+                expires = None
+            if expires is not None:
+                return kind, expires
     if "se" in query and ("sig" in query or "sv" in query):
         expiry = _iso_date(query["se"])
         if expiry is not None:

@@ -52,10 +52,10 @@ class TestSharePages:
     @pytest.mark.parametrize("url", [
         "https://www.dropbox.com/s/abc/hold.mp3?dl=1", "https://drive.google.com/uc?export=download&id=1",
         "https://raw.githubusercontent.com/a/b/main/x.mp3", "https://github.com/a/b/raw/main/x.mp3",
-        "https://example.com/file/d/1/view",
+        "https://example.com/file/d/1/view", "http://[::1/s/abc?dl=0", "https://www.dropbox.com]/s/a?dl=0",
     ])
     def test_direct_links_are_left_alone(self, url: str) -> None:
-        """URLs that already download the file get no share-page warning."""
+        """URLs that already download the file (or that urllib cannot split) get no share-page warning."""
         assert share_page_finding(url) is None
 
 
@@ -97,7 +97,12 @@ class TestExpiry:
 
     @pytest.mark.parametrize("url", ["https://example.com/a.mp3", "https://example.com/a.mp3?se=soon&sig=x",
                                      "https://example.com/a.mp3?X-Amz-Date=junk&X-Amz-Expires=60",
-                                     "https://example.com/a.mp3?Expires=never"])
+                                     "https://example.com/a.mp3?Expires=never",
+                                     "https://example.com/a.mp3?X-Amz-Date=20250101T000000Z&X-Amz-Expires=9" + "9" * 20,
+                                     "https://example.com/a.mp3?X-Amz-Date=99991231T000000Z&X-Amz-Expires=99999999",
+                                     "https://example.com/a.mp3?X-Amz-Date=20250101T000000Z&X-Amz-Expires=%C2%B2",
+                                     "https://example.com/a.mp3?Expires=%C2%B2",
+                                     "http://[::1/a.mp3?X-Amz-Date=20250101T000000Z&X-Amz-Expires=60"])
     def test_no_or_unreadable_expiry_is_silent(self, url: str) -> None:
         """Plain URLs and unreadable expiry values produce no finding rather than a wrong one."""
         assert expiry_finding(url, NOW) is None

@@ -118,7 +118,9 @@ def test_any_http_prefixed_string_is_vetted_consistently(text: str) -> None:
 
 
 @pytest.mark.parametrize("url", ["", "   ", "http://", "file:///etc/passwd", "gopher://x/", "http://☃/",
-                                 "x" * 10_000, "https://u:p@example.com/a.mp3", "http://0x7f.1/"])
+                                 "x" * 10_000, "https://u:p@example.com/a.mp3", "http://0x7f.1/",
+                                 "http://[::1/a.mp3", "http://a]b/", "http://\u2100/a.mp3",
+                                 "ftp://x/?X-Amz-Date=20250101T000000Z&X-Amz-Expires=999999999999999"])
 def test_check_url_answers_bad_input_with_a_failing_report(url: str) -> None:
     """check_url returns a failing report with a url. finding for bad input, and never touches the network."""
     report = check_url(url)
