@@ -21,6 +21,7 @@ from mediacheck._limits import Limits
 from mediacheck._mpeg import FRAME_LENGTH, FREE_FORMAT, LOCK_MASK, chain_frames
 from mediacheck._rules import CORRUPT_JUNK_SHARE, MediaFacts
 from mediacheck._sniff import SNIFF_BYTES, Sniffed, sniff
+from mediacheck._tag_ledger import TagLedger
 from mediacheck._xing import VBR_HEADER_BYTES, VbrHeader, gapless_samples, parse_vbr_header
 
 # A sync is trusted after this many consecutive consistent frames (false syncs inside junk, pictures or
@@ -110,13 +111,8 @@ class StreamScanner:
         self._trailing_junk = 0
         self._junk_is_tag = False
         self._truncated = False
-        # Tags.
-        self._tag_bytes: dict[str, int] = {}
-        self._tag_capture: bytearray | None = None
-        self._tag_capture_wanted = 0
-        self._tag_capture_whole = True
+        self._ledger = TagLedger()
         self._skip_tag_name = "id3v2"
-        self._tag_info: dict[str, Any] = {}
 
     @property
     def done(self) -> bool:
@@ -163,7 +159,7 @@ class StreamScanner:
             i = min(self._skip, n)
             self._skip -= i
             if self._skip_kind == _SKIP_TAG:
-                self._capture(view[:i])
+                self._ledger.capture(view[:i])
         if i < n:
             carry = self._carry
             if carry or n - i < self._need:
@@ -178,24 +174,6 @@ class StreamScanner:
     def _stop(self) -> None:
         self._done = True
         self._stopped_early = True
-
-    def _capture(self, piece: memoryview | bytes) -> None:
-        capture = self._tag_capture
-        if capture is None:
-            return
-        capture += piece[: self._tag_capture_wanted - len(capture)]
-        if len(capture) >= self._tag_capture_wanted:
-            self._describe_capture()
-
-    def _describe_capture(self) -> None:
-        capture = self._tag_capture
-        if capture is None:
-            return
-        self._tag_capture = None
-        if self._tag_capture_whole and len(capture) == self._tag_capture_wanted:
-            self._tag_info.update(_tags.describe_id3v2(bytes(capture)))
-        else:
-            self._tag_info.update(_tags.describe_id3v2_prefix(bytes(capture)))
 
     def _run(self, data: bytes, *, eof: bool) -> None:
         pos, end = 0, len(data)
@@ -232,7 +210,7 @@ class StreamScanner:
                 return self._need_more(pos, end, _tags.APE_HEADER_BYTES)
             ape = _tags.ape_size(data[pos:pos + _tags.APE_HEADER_BYTES])
             if ape is not None and ape > _tags.APE_HEADER_BYTES:
-                self._count_tag("apev2", ape)
+                self._ledger.count("apev2", ape)
                 self._skip_kind = _SKIP_TAG
                 self._skip_tag_name = "apev2"
                 return pos + ape
@@ -248,19 +226,12 @@ class StreamScanner:
         return self._enter_id3v2(data, pos, end, size)
 
     def _enter_id3v2(self, data: bytes, pos: int, end: int, size: int) -> int:
-        self._count_tag("id3v2", size)
+        self._ledger.count("id3v2", size)
         self._skip_tag_name = "id3v2"
-        if "id3v2" not in self._tag_info:
-            self._tag_info["id3v2"] = True
-            self._tag_capture = bytearray()
-            self._tag_capture_wanted = min(size, _tags.TAG_CAPTURE_BYTES)
-            self._tag_capture_whole = size <= _tags.TAG_CAPTURE_BYTES
+        self._ledger.begin_id3v2(size)
         self._skip_kind = _SKIP_TAG
-        self._capture(memoryview(data)[pos:pos + size])
+        self._ledger.capture(memoryview(data)[pos:pos + size])
         return pos + size
-
-    def _count_tag(self, kind: str, size: int) -> None:
-        self._tag_bytes[kind] = self._tag_bytes.get(kind, 0) + size
 
     def _at_sniff(self, data: bytes, pos: int, end: int, eof: bool) -> int:
         if end - pos < SNIFF_BYTES and not eof:
@@ -377,7 +348,7 @@ class StreamScanner:
         if self._junk_is_tag:
             inside = min(n, self._lyrics_left)
             self._lyrics_left -= inside
-            self._count_tag("lyrics3", inside)
+            self._ledger.count("lyrics3", inside)
             n -= inside
             if not n:
                 return
@@ -385,7 +356,7 @@ class StreamScanner:
         if self._tag_run_left:
             inside = min(n, self._tag_run_left)
             self._tag_run_left -= inside
-            self._count_tag(self._tag_run_kind, inside)
+            self._ledger.count(self._tag_run_kind, inside)
             n -= inside
             if not n:
                 return
@@ -572,8 +543,8 @@ class StreamScanner:
         elif data.startswith(b"TAG", pos, end):
             if rest < _tags.ID3V1_BYTES and not eof:
                 return self._need_more(pos, end, _tags.ID3V1_BYTES)
-            self._count_tag("id3v1", min(rest, _tags.ID3V1_BYTES))
-            self._tag_info.setdefault("id3v1", _tags.describe_id3v1(data[pos:pos + _tags.ID3V1_BYTES]))
+            self._ledger.count("id3v1", min(rest, _tags.ID3V1_BYTES))
+            self._ledger.note_id3v1(data[pos:pos + _tags.ID3V1_BYTES])
             self._trailing_junk = 0
             self._detour()
             self._skip_kind = _SKIP_TAG
@@ -591,7 +562,7 @@ class StreamScanner:
             # Lyrics3 blocks have no length up front: count everything up to the next frame or tag as the tag.
             self._junk_is_tag = True
             self._lyrics_left = _tags.LYRICS3_MAX_BYTES - 11
-            self._count_tag("lyrics3", 11)
+            self._ledger.count("lyrics3", 11)
             self._state = _RESYNC
             self._detour()
             return pos + 11
@@ -607,7 +578,7 @@ class StreamScanner:
         FFmpeg does not skip tags between frames; it resyncs through them. A claimed size that covers frames
         (a lying header, or a truncated tag) would hide audio that plays, so its body is searched, not skipped.
         """
-        self._count_tag(kind, min(header, size))
+        self._ledger.count(kind, min(header, size))
         self._tag_run_kind = kind
         self._tag_run_left = max(0, size - header)
         self._junk_is_tag = False
@@ -664,11 +635,11 @@ class StreamScanner:
                     self._skip = 0
                 elif self._skip_kind == _SKIP_TAG:
                     # A tag that claims more bytes than the file has: count only the bytes that exist.
-                    self._tag_bytes[self._skip_tag_name] -= self._skip
+                    self._ledger.uncount(self._skip_tag_name, self._skip)
                     self._skip = 0
             self._reclassify_trailing_tags()
             self._done = True
-        self._describe_capture()  # a tag cut short by the end of the stream (or an early stop)
+        self._ledger.close_capture()  # a tag cut short by the end of the stream (or an early stop)
         return self._facts()
 
     def _reclassify_trailing_tags(self) -> None:
@@ -700,23 +671,14 @@ class StreamScanner:
             self._junk_runs = 0
         elif not self._trailing_junk:
             self._junk_runs -= 1
-        self._count_tag(kind, n)
-
-    def _tag_summary(self) -> dict[str, Any] | None:
-        if not self._tag_bytes:
-            return None
-        info = {**self._tag_info.get("id3v1", {}),
-                **{k: v for k, v in self._tag_info.items() if k not in ("id3v1", "id3v2") and v is not None}}
-        return {"bytes": sum(self._tag_bytes.values()), "by_kind": dict(sorted(self._tag_bytes.items())),
-                "title": info.get("title"), "artist": info.get("artist"),
-                "pictures": self._tag_info.get("pictures", [])}
+        self._ledger.count(kind, n)
 
     def _facts(self) -> MediaFacts:
         """The measurements so far, as the rules and the report take them."""
         size = self._declared_size if self._declared_size is not None else self._fed
         complete = not self._stopped_early
-        common: dict[str, Any] = {"tag_bytes": sum(self._tag_bytes.values()),
-                                  "tag_kinds": tuple(sorted(self._tag_bytes)), "tags": self._tag_summary()}
+        common: dict[str, Any] = {"tag_bytes": self._ledger.total, "tag_kinds": self._ledger.kinds,
+                                  "tags": self._ledger.summary()}
         if self._sniffed is not None:
             return MediaFacts(self._sniffed.format, self._sniffed.description, size, complete, **common)
         if self._layer == 0:
@@ -724,7 +686,7 @@ class StreamScanner:
                 # Stopped (at the size limit) inside a tag or before any frame: the format is not known yet.
                 return MediaFacts("unknown", "not determined before the scan stopped", size, complete,
                                   format_known=False, **common)
-            if self._tag_bytes and self._prefix_junk <= SYNC_SEARCH_LIMIT and not self._abandoned:
+            if self._ledger.met and self._prefix_junk <= SYNC_SEARCH_LIMIT and not self._abandoned:
                 return MediaFacts("id3", "an ID3 tag with no audio", size, complete, **common)
             if not size:
                 return MediaFacts("empty", "an empty file (0 bytes)", size, complete, **common)
