@@ -197,7 +197,9 @@ class FetchRun:
         if type_warning is not None:
             self.findings.append(type_warning)
         length = response.headers.get("content-length")
-        self.content_length = int(length) if length is not None and length.strip().isdigit() else None
+        # h11 lets only ASCII digits through; the isascii() keeps "²" (isdigit, yet int() raises) out regardless.
+        digits = length.strip() if length is not None else ""
+        self.content_length = int(digits) if digits.isascii() and digits.isdigit() else None
         refusal = self.sink.begin(self.content_length)
         if refusal is not None:
             self.findings.append(refusal)

@@ -6,10 +6,12 @@ import asyncio
 import socket
 import threading
 
+import httpx
 import pytest
 
-from mediacheck import Report, acheck_url, check_url
+from mediacheck import Limits, Report, acheck_url, check_url
 from mediacheck._fetch import SafeFetcher
+from mediacheck._fetch_run import FetchRun, InspectSink
 from mediacheck._netguard import Resolver
 from tests.fetch.conftest import LOOPBACK, StubResolver, fetch_with
 from tests.support.servers import LoopbackServer, RawResponder, RawServer, Static, TcpProbe, response_head
@@ -101,3 +103,14 @@ def test_pooled_connection_serves_only_its_own_host_name(mode: str, short_mp3: b
     assert all(report.ok for report in reports)
     # The second a.example check reuses the pooled, already vetted connection; b.example gets its own lookup.
     assert resolver.calls == ["a.example", "b.example"]
+
+
+@pytest.mark.parametrize("length", ["\u00b2", "\u0668", "5, 5", "-1", ""])
+def test_unreadable_content_length_is_ignored_not_fatal(length: str) -> None:
+    """A Content-Length that is no plain ASCII number is left out (the body is counted anyway), never a crash."""
+    limits = Limits()
+    run = FetchRun("https://media.example/a.mp3", limits, InspectSink(limits))
+    assert run.first_hop() is not None
+    response = httpx.Response(200, headers=[(b"content-length", length.encode()), (b"content-type", b"audio/mpeg")])
+    assert run.on_headers(response) is True
+    assert run.content_length is None
