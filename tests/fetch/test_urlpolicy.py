@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mediacheck import check_url
+from mediacheck import Limits, check_url
+from mediacheck._fetch_run import FetchRun, InspectSink
 from mediacheck._report import Finding
 from mediacheck._urlpolicy import MAX_URL_LENGTH, FetchableUrl, check_url_policy, normalize_host
 
@@ -129,3 +130,21 @@ def test_check_url_answers_bad_input_with_a_failing_report(url: str) -> None:
     assert report.fetch is not None
     assert report.fetch.status is None
     assert report.fetch.bytes_read == 0
+
+
+_TRICKY = st.sampled_from([
+    *"ab1:./@[]%?#&=\\", "\u00b2", "\u0668", "\uff0e", "\u3002", "\u2100", "\u00df",
+    "X-Amz-Date=20250101T000000Z&", "X-Amz-Expires=", "9" * 20, "se=", "&sv=1", "Expires=", "dl=0",
+    "dropbox.com", "[::1]",
+])
+
+
+@given(st.tuples(st.sampled_from(["http://", "https://", "ftp://", ""]), st.lists(_TRICKY, max_size=12)))
+def test_the_policy_and_the_hints_answer_any_url_without_raising(parts: tuple[str, list[str]]) -> None:
+    """Vetting a URL and writing its hints (expiry, share page, plain http) never raises, whatever the string."""
+    url = parts[0] + "".join(parts[1])
+    limits = Limits()
+    run = FetchRun(url, limits, InspectSink(limits))
+    hop = run.first_hop()
+    _, findings = run.finish(None)
+    assert hop is not None or findings[0].code.startswith("url.")
