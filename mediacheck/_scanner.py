@@ -5,7 +5,9 @@ formats stop the scan at once), then an MPEG frame sync that needs ``CONFIRM_FRA
 before it is trusted, then the frame loop, which also skips tags met mid-stream and resyncs after junk.
 Between chunks it keeps only a carry-over of at most a few frames (``_carry``) plus a count of bytes to
 skip (a frame body or a tag running past the chunk), so a byte-at-a-time feed and a whole-file feed walk
-the same states and give the same answer.
+the same states and give the same answer. What tags cost and say is kept by :mod:`mediacheck._tag_ledger`;
+the bytes between frames once locked (junk, mid-stream tag bodies) and the detour budget by
+:mod:`mediacheck._offchain`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from mediacheck import _mpeg, _tags
 from mediacheck._limits import Limits
 from mediacheck._mpeg import FRAME_LENGTH, FREE_FORMAT, LOCK_MASK, chain_frames
+from mediacheck._offchain import OffChain
 from mediacheck._rules import CORRUPT_JUNK_SHARE, MediaFacts
 from mediacheck._sniff import SNIFF_BYTES, Sniffed, sniff
 from mediacheck._tag_ledger import TagLedger
@@ -37,11 +40,6 @@ _TAG_MAGIC_BYTES = len(b"APETAGEX")
 # Chunks are scanned in slices of at most this size, bounding the copy each scan step makes.
 _MAX_PIECE = 256 * 1024
 _MAX_FREE_FORMAT_SEARCH = _mpeg.MAX_FRAME_BYTES + 4
-# Once a stream is locked, each step off the frame chain costs Python work: a false header tried and dropped,
-# a run of junk begun, a tag met mid-stream, a second Xing/Info frame. A clean file takes a handful (one per
-# joined part or tag); hostile bodies can pack one into every 4-5 bytes, which cost ~3 s of CPU per 9 MB before
-# this cap. Past it the stream is called damaged and the scan stops, so a check's worst case stays a few ms.
-MAX_DETOURS = 1000
 
 _START, _SNIFF, _SYNC, _FRAMES, _RESYNC, _FINISHED = range(6)
 _SKIP_FRAME, _SKIP_TAG = 1, 2
@@ -82,14 +80,8 @@ class StreamScanner:
         self._lock = 0
         self._resync_pattern = _mpeg.SYNC_CANDIDATE
         self._locked_pattern = _mpeg.SYNC_CANDIDATE
-        self._detours = 0
         self._abandoned = False
         self._mixed = False
-        # A tag met mid-stream is searched for frames, not skipped: its claimed size is only believed for counting.
-        self._tag_run_kind = ""
-        self._tag_run_left = 0
-        self._lyrics_left = 0
-        self._junk_cap = math.ceil(CORRUPT_JUNK_SHARE * limits.size_limit_bytes)
         self._version_bits = 0
         self._layer = 0
         self._rate = 0
@@ -106,12 +98,10 @@ class StreamScanner:
         self._extra_headers = 0
         self._free_format = False
         self._free_length = 0
-        self._junk = 0
-        self._junk_runs = 0
-        self._trailing_junk = 0
-        self._junk_is_tag = False
         self._truncated = False
         self._ledger = TagLedger()
+        # Bytes between frames once locked; a tag met mid-stream is searched for frames, its size only counted.
+        self._off = OffChain(math.ceil(CORRUPT_JUNK_SHARE * limits.size_limit_bytes), self._ledger)
         self._skip_tag_name = "id3v2"
 
     @property
@@ -127,7 +117,7 @@ class StreamScanner:
     @property
     def detours(self) -> int:
         """Steps taken off the frame chain so far (false headers, junk runs, mid-stream tags, extra Xing frames)."""
-        return self._detours
+        return self._off.detours
 
     # -- feeding ---------------------------------------------------------------------------------------
 
@@ -251,9 +241,9 @@ class StreamScanner:
         # After the lock the pattern also matches tag magics, so one search finds whichever comes first.
         pattern = _mpeg.SYNC_CANDIDATE if initial else self._resync_pattern
         while True:
-            if self._tag_run_left and not initial:
+            if self._off.tag_run_left and not initial:
                 # Inside a mid-stream tag's claimed size: only the locked stream's frames can end it early.
-                limit = min(end, pos + self._tag_run_left)
+                limit = min(end, pos + self._off.tag_run_left)
                 match = self._locked_pattern.search(data, pos, limit)
                 if match is None:
                     if limit == end and not eof:
@@ -262,7 +252,7 @@ class StreamScanner:
                         return self._need_more(kept, end, 3)
                     self._add_junk(limit - pos)
                     pos = limit
-                    if not self._tag_run_left:  # the tag ended where it said: look at what follows, as after a skip
+                    if not self._off.tag_run_left:  # the tag ended where it said: look at what follows, as after a skip
                         self._state = _FRAMES
                         return pos
                     if pos >= end:
@@ -344,37 +334,13 @@ class StreamScanner:
             return
         if self._state == _SYNC:
             self._prefix_junk += n
-            return
-        if self._junk_is_tag:
-            inside = min(n, self._lyrics_left)
-            self._lyrics_left -= inside
-            self._ledger.count("lyrics3", inside)
-            n -= inside
-            if not n:
-                return
-            self._junk_is_tag = False  # longer than any Lyrics3 block can be: what follows is junk
-        if self._tag_run_left:
-            inside = min(n, self._tag_run_left)
-            self._tag_run_left -= inside
-            self._ledger.count(self._tag_run_kind, inside)
-            n -= inside
-            if not n:
-                return
-        if self._trailing_junk == 0:
-            self._junk_runs += 1
-        if self._junk + n >= self._junk_cap:
-            # A quarter of the size budget is junk: whatever follows, the file is corrupt (the rules' share)
-            # or too large, so the verdict is certain. Stopping at exactly the cap keeps chunking invisible.
-            n = self._junk_cap - self._junk
+        elif self._off.add(n):
             self._state = _FINISHED
             self._stop()
-        self._junk += n
-        self._trailing_junk += n
 
     def _detour(self) -> None:
-        """Count one step off the frame chain; past ``MAX_DETOURS`` the stream is damaged and the scan ends."""
-        self._detours += 1
-        if self._detours > MAX_DETOURS:
+        """Count one step off the frame chain; past the budget the stream is damaged and the scan ends."""
+        if self._off.detour():
             # Before any lock this many false headers mean no MPEG stream (natural data has a few per 128 KiB).
             self._abandoned = True
             self._state = _FINISHED
@@ -406,9 +372,7 @@ class StreamScanner:
         b1, b2, b3 = data[pos + 1], data[pos + 2], data[pos + 3]
         if self._state == _RESYNC:
             self._state = _FRAMES
-            self._trailing_junk = 0
-            self._junk_is_tag = False
-            self._tag_run_left = 0  # frames inside a tag's claimed size: the claim lied, and decoders play them
+            self._off.back_on_chain()
             return pos
         self._lock = (b1 << 8 | b2) & LOCK_MASK
         self._resync_pattern = _resync_pattern(self._lock)
@@ -487,7 +451,7 @@ class StreamScanner:
         if self._done:
             return pos
         if pos != start:
-            self._trailing_junk = 0
+            self._off.end_junk()
         if pos > end:  # the last frame runs past this buffer: skip its rest as it arrives
             self._last_frame_bytes = flen
             self._skip_kind = _SKIP_FRAME
@@ -524,7 +488,7 @@ class StreamScanner:
                     self._bitrates_seen |= 1 << (key >> 4 & 15)
                     self._last_frame_bytes = flen
                     self._skip_kind = _SKIP_FRAME
-                self._trailing_junk = 0
+                self._off.end_junk()
                 if self._frames >= self._max_frames:
                     self._stop()
                 return pos + flen
@@ -537,7 +501,7 @@ class StreamScanner:
                 return self._need_more(pos, end, _tags.ID3V2_HEADER_BYTES)
             size = _tags.id3v2_size(data[pos:pos + _tags.ID3V2_HEADER_BYTES])
             if size is not None:
-                self._trailing_junk = 0
+                self._off.end_junk()
                 self._detour()
                 return self._enter_tag_run("id3v2", pos, _tags.ID3V2_HEADER_BYTES, size)
         elif data.startswith(b"TAG", pos, end):
@@ -545,7 +509,7 @@ class StreamScanner:
                 return self._need_more(pos, end, _tags.ID3V1_BYTES)
             self._ledger.count("id3v1", min(rest, _tags.ID3V1_BYTES))
             self._ledger.note_id3v1(data[pos:pos + _tags.ID3V1_BYTES])
-            self._trailing_junk = 0
+            self._off.end_junk()
             self._detour()
             self._skip_kind = _SKIP_TAG
             self._skip_tag_name = "id3v1"
@@ -555,18 +519,17 @@ class StreamScanner:
                 return self._need_more(pos, end, _tags.APE_HEADER_BYTES)
             size = _tags.ape_size(data[pos:pos + _tags.APE_HEADER_BYTES])
             if size is not None:
-                self._trailing_junk = 0
+                self._off.end_junk()
                 self._detour()
                 return self._enter_tag_run("apev2", pos, _tags.APE_HEADER_BYTES, size)
         elif data.startswith(b"LYRICSBEGIN", pos, end):
             # Lyrics3 blocks have no length up front: count everything up to the next frame or tag as the tag.
-            self._junk_is_tag = True
-            self._lyrics_left = _tags.LYRICS3_MAX_BYTES - 11
+            self._off.begin_lyrics(11)
             self._ledger.count("lyrics3", 11)
             self._state = _RESYNC
             self._detour()
             return pos + 11
-        self._junk_is_tag = False
+        self._off.start_junk()
         self._state = _RESYNC
         self._add_junk(1)
         self._detour()  # the frame chain broke: a run of junk begins
@@ -579,9 +542,7 @@ class StreamScanner:
         (a lying header, or a truncated tag) would hide audio that plays, so its body is searched, not skipped.
         """
         self._ledger.count(kind, min(header, size))
-        self._tag_run_kind = kind
-        self._tag_run_left = max(0, size - header)
-        self._junk_is_tag = False
+        self._off.begin_tag_run(kind, max(0, size - header))
         self._state = _RESYNC
         return pos + min(header, size)
 
@@ -605,7 +566,7 @@ class StreamScanner:
             self._audio_bytes += flen
             self._last_frame_bytes = flen
             pos += flen
-            self._trailing_junk = 0
+            self._off.end_junk()
             if self._frames >= self._max_frames:
                 self._stop()
                 return pos
@@ -643,35 +604,8 @@ class StreamScanner:
         return self._facts()
 
     def _reclassify_trailing_tags(self) -> None:
-        """Junk at the very end that is a footer-only APEv2 tag, a Lyrics3v2 block or an ID3v1 tag is a tag."""
-        junk = self._trailing_junk
-        tail = self._tail
-        if not junk or self._state not in (_RESYNC, _FRAMES):
-            return
-        end = len(tail)
-        if junk >= _tags.ID3V1_BYTES and tail[end - 128:end - 125] == b"TAG":
-            self._move_junk_to_tag("id3v1", _tags.ID3V1_BYTES)
-            end -= _tags.ID3V1_BYTES
-            junk -= _tags.ID3V1_BYTES
-        lyrics = _tags.lyrics3v2_size(tail[:end])
-        if lyrics is not None and junk:
-            moved = min(lyrics, junk)
-            self._move_junk_to_tag("lyrics3", moved)
-            end -= min(moved, end)
-            junk -= moved
-        ape = _tags.ape_footer_size(tail[end - 32:end]) if end >= 32 else None
-        if ape is not None and junk:
-            self._move_junk_to_tag("apev2", min(ape, junk))
-
-    def _move_junk_to_tag(self, kind: str, n: int) -> None:
-        n = min(n, self._junk)
-        self._junk -= n
-        self._trailing_junk -= n
-        if not self._junk:
-            self._junk_runs = 0
-        elif not self._trailing_junk:
-            self._junk_runs -= 1
-        self._ledger.count(kind, n)
+        if self._state in (_RESYNC, _FRAMES):
+            self._off.reclassify_tail(self._tail)
 
     def _facts(self) -> MediaFacts:
         """The measurements so far, as the rules and the report take them."""
@@ -712,7 +646,8 @@ class StreamScanner:
             "mp3", f"MPEG-{version} Layer III audio", size, complete, playback_samples=playback,
             stream_samples=stream, header_frames=header_frames, header_kind=vbr.kind if vbr is not None else None,
             audio_frames=self._frames, extra_header_frames=self._extra_headers,
-            junk_bytes=self._junk + self._prefix_junk, junk_runs=self._junk_runs + (1 if self._prefix_junk else 0),
+            junk_bytes=self._off.junk + self._prefix_junk,
+            junk_runs=self._off.runs + (1 if self._prefix_junk else 0),
             truncated_last_frame=self._truncated, free_format=self._free_format, abandoned=self._abandoned,
             mixed_streams=self._mixed,
             variable_bitrate=self._bitrates_seen.bit_count() > 1, audio_bytes=self._audio_bytes, **common)
