@@ -295,7 +295,8 @@ class TestLimits:
         assert report.fetch.bytes_read == 0
         assert peak < 5_000_000
 
-    def test_request_asks_for_identity_and_sends_no_credentials(self, short_mp3: bytes) -> None:
+    @pytest.mark.parametrize("mode", ["sync", "async"])
+    def test_request_asks_for_identity_and_sends_no_credentials(self, mode: str, short_mp3: bytes) -> None:
         """Requests carry Accept-Encoding: identity and no Cookie or Authorization, even after Set-Cookie."""
         seen: list[dict[str, str]] = []
 
@@ -316,8 +317,18 @@ class TestLimits:
 
         with LoopbackServer({"/first": recording, "/second": recording}) as server, \
                 SafeFetcher(allow_networks=LOOPBACK) as fetcher:
-            assert fetcher.check(server.url("/first")).ok
-            assert fetcher.check(server.url("/second")).ok
+            urls = [server.url("/first"), server.url("/second")]
+            if mode == "sync":
+                reports = [fetcher.check(url) for url in urls]
+            else:
+                async def run() -> list[Report]:
+                    try:
+                        return [await fetcher.acheck(url) for url in urls]
+                    finally:
+                        await fetcher.aclose()
+
+                reports = asyncio.run(run())
+            assert all(report.ok for report in reports)
         assert len(seen) == 3
         for headers in seen:
             assert headers["accept-encoding"] == "identity"
