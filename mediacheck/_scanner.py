@@ -248,9 +248,9 @@ class StreamScanner:
                 if match is None:
                     if limit == end and not eof:
                         kept = max(pos, end - 2)  # a header's first bytes may be cut by the buffer's end
-                        self._add_junk(kept - pos)
+                        self._take(data, pos, kept)
                         return self._need_more(kept, end, 3)
-                    self._add_junk(limit - pos)
+                    self._take(data, pos, limit)
                     pos = limit
                     if not self._off.tag_run_left:  # the tag ended where it said: look at what follows, as after a skip
                         self._state = _FRAMES
@@ -263,19 +263,19 @@ class StreamScanner:
                 match = pattern.search(data, pos, end)
                 candidate = match.start() if match is not None else -1
             if candidate >= 0 and data[candidate] != 0xFF:
-                self._add_junk(candidate - pos)
+                self._take(data, pos, candidate)
                 self._state = _FRAMES
                 return candidate
             if candidate < 0:
                 if not eof:
                     # Keep the last bytes: a tag's magic ("TAG", "APETAGEX") may be cut by the buffer's end.
                     kept = max(pos, end - _TAG_MAGIC_BYTES + 1)
-                    self._add_junk(kept - pos)
+                    self._take(data, pos, kept)
                     if initial and self._prefix_junk > SYNC_SEARCH_LIMIT:
                         return self._give_up_sync(kept)
                     return self._need_more(kept, end, _TAG_MAGIC_BYTES)
                 candidate = end
-            self._add_junk(candidate - pos)
+            self._take(data, pos, candidate)
             pos = candidate
             if self._done:
                 return pos
@@ -285,7 +285,7 @@ class StreamScanner:
                 return pos
             if end - pos < 4:
                 if eof:
-                    self._add_junk(end - pos)
+                    self._take(data, pos, end)
                     return end
                 return self._need_more(pos, end, 4)
             foreign = lock is not None and (data[pos + 1] << 8 | data[pos + 2]) & LOCK_MASK != lock
@@ -306,7 +306,7 @@ class StreamScanner:
                 if self._stall:
                     return pos
                 return self._lock_at(data, pos, end, eof)
-            self._add_junk(1)
+            self._take(data, pos, pos + 1)
             pos += 1
             self._detour()  # a false header: the candidate did not chain
             if self._done:
@@ -328,6 +328,12 @@ class StreamScanner:
         self._state = _FINISHED
         self._stop()
         return pos
+
+    def _take(self, data: bytes, pos: int, upto: int) -> None:
+        """Account the bytes from ``pos`` to ``upto`` as off the chain (read first if they are a tag's body)."""
+        if self._off.tag_run_left and upto > pos:
+            self._ledger.capture(memoryview(data)[pos:upto])
+        self._add_junk(upto - pos)
 
     def _add_junk(self, n: int) -> None:
         if n <= 0:
@@ -503,7 +509,7 @@ class StreamScanner:
             if size is not None:
                 self._off.end_junk()
                 self._detour()
-                return self._enter_tag_run("id3v2", pos, _tags.ID3V2_HEADER_BYTES, size)
+                return self._enter_tag_run(data, "id3v2", pos, _tags.ID3V2_HEADER_BYTES, size)
         elif data.startswith(b"TAG", pos, end):
             if rest < _tags.ID3V1_BYTES and not eof:
                 return self._need_more(pos, end, _tags.ID3V1_BYTES)
@@ -521,7 +527,7 @@ class StreamScanner:
             if size is not None:
                 self._off.end_junk()
                 self._detour()
-                return self._enter_tag_run("apev2", pos, _tags.APE_HEADER_BYTES, size)
+                return self._enter_tag_run(data, "apev2", pos, _tags.APE_HEADER_BYTES, size)
         elif data.startswith(b"LYRICSBEGIN", pos, end):
             # Lyrics3 blocks have no length up front: count everything up to the next frame or tag as the tag.
             self._off.begin_lyrics(11)
@@ -535,13 +541,16 @@ class StreamScanner:
         self._detour()  # the frame chain broke: a run of junk begins
         return pos + 1
 
-    def _enter_tag_run(self, kind: str, pos: int, header: int, size: int) -> int:
+    def _enter_tag_run(self, data: bytes, kind: str, pos: int, header: int, size: int) -> int:
         """A tag met after the audio began: count its header, then search its claimed body for frames.
 
         FFmpeg does not skip tags between frames; it resyncs through them. A claimed size that covers frames
         (a lying header, or a truncated tag) would hide audio that plays, so its body is searched, not skipped.
         """
         self._ledger.count(kind, min(header, size))
+        if kind == "id3v2":  # an ID3v2 tag appended after the audio may be the only one: read it as it passes
+            self._ledger.begin_id3v2(size)
+            self._ledger.capture(memoryview(data)[pos:pos + min(header, size)])
         self._off.begin_tag_run(kind, max(0, size - header))
         self._state = _RESYNC
         return pos + min(header, size)

@@ -287,3 +287,19 @@ def test_an_endless_stream_without_frames_stops_after_the_sync_search() -> None:
     assert report.media is not None
     assert report.media.complete is False
     assert report.media.bytes < 1_000_000
+
+
+def test_an_id3v2_tag_appended_after_the_audio_is_read() -> None:
+    """An ID3v2.4 tag (with footer) after the last frame is counted and its title read, though searched for frames."""
+    text = b"\x03Appended title"
+    frame = b"TIT2" + bytes((len(text) >> s) & 0x7F for s in (21, 14, 7, 0)) + b"\x00\x00" + text
+    size = bytes((len(frame) >> s) & 0x7F for s in (21, 14, 7, 0))
+    tag = b"ID3\x04\x00\x10" + size + frame + b"3DI\x04\x00\x10" + size
+    for piece in (7, 4096, len(FRAMES) + len(tag)):
+        report = check_chunks(chunks(FRAMES + tag, piece), declared_size=len(FRAMES) + len(tag))
+        assert report.media is not None
+        assert report.media.frames == FRAME_COUNT
+        assert report.media.tags is not None
+        assert report.media.tags["by_kind"] == {"id3v2": len(tag)}
+        assert report.media.tags["title"] == "Appended title"
+        assert "format.junk" not in report.codes()
