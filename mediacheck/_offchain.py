@@ -17,6 +17,9 @@ from mediacheck._tag_ledger import TagLedger
 # joined part or tag); hostile bodies can pack one into every 4-5 bytes, which cost ~3 s of CPU per 9 MB before
 # this cap. Past it the stream is called damaged and the scan stops, so a check's worst case stays a few ms.
 MAX_DETOURS = 1000
+# Each audio frame met earns this share of a detour on top, so a long stream joined from many parts (one Info
+# frame each) is not cut off when the limits are lifted; the work stays linear, a detour per four frames at most.
+DETOURS_PER_FRAME = 0.25
 
 
 class OffChain:
@@ -62,10 +65,10 @@ class OffChain:
         self.trailing += n
         return capped
 
-    def detour(self) -> bool:
-        """Count one step off the frame chain; True once there have been more than ``MAX_DETOURS``."""
+    def detour(self, audio_frames: int) -> bool:
+        """Count one step off the frame chain; True once the budget (``MAX_DETOURS`` + frames' share) is spent."""
         self.detours += 1
-        return self.detours > MAX_DETOURS
+        return self.detours > MAX_DETOURS + audio_frames * DETOURS_PER_FRAME
 
     def begin_lyrics(self, marker_bytes: int) -> None:
         """A Lyrics3 block starts (its marker already counted): what follows is lyrics, up to the largest block."""

@@ -346,7 +346,7 @@ class StreamScanner:
 
     def _detour(self) -> None:
         """Count one step off the frame chain; past the budget the stream is damaged and the scan ends."""
-        if self._off.detour():
+        if self._off.detour(self._frames):
             # Before any lock this many false headers mean no MPEG stream (natural data has a few per 128 KiB).
             self._abandoned = True
             self._state = _FINISHED
@@ -443,6 +443,7 @@ class StreamScanner:
             if (marker == 0x58 or marker == 0x49) and data[pos + xing_at:pos + xing_at + 4] in (b"Xing", b"Info"):
                 self._extra_headers += 1
                 pos += flen
+                self._frames = frames  # the detour budget grows with the frames met so far
                 self._detour()
                 if self._done:
                     break

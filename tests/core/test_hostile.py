@@ -8,7 +8,7 @@ import zlib
 import pytest
 
 from fixtures import hostile
-from mediacheck import check_bytes
+from mediacheck import Limits, check_bytes
 from mediacheck._check import check_chunks
 from mediacheck._inspector import Inspector
 from mediacheck._limits import DEFAULT_LIMITS
@@ -61,7 +61,7 @@ def test_detours_are_capped() -> None:
     scanner.feed(hostile.never_chaining_headers(SIZE))
     facts = scanner.finish()
     assert facts.abandoned
-    assert scanner.detours == MAX_DETOURS + 1
+    assert scanner.detours == MAX_DETOURS + 8 // 4 + 1  # the 8 lead-in frames earn a quarter detour each
 
 
 def test_a_junk_flood_stops_at_a_quarter_of_the_size_budget() -> None:
@@ -138,3 +138,12 @@ def test_a_compressed_tag_frame_is_never_inflated() -> None:
     assert report.media is not None
     assert report.media.format == "mp3"
     assert peak < 5_000_000
+
+
+def test_a_long_stream_joined_from_many_parts_is_not_given_up() -> None:
+    """1,200 parts of ten frames, each after an Info frame (limits lifted), earn their detours: all frames count."""
+    data = hostile.LEAD_IN + (hostile.INFO_FRAME + hostile.FRAME * 10) * 1200
+    report = check_bytes(data, limits=Limits(size_limit_bytes=10**9, duration_limit_s=10.0**6))
+    assert report.media is not None
+    assert report.media.frames == 8 + 12_000
+    assert report.ok
