@@ -9,12 +9,15 @@ IPv4 inside them, so the report can say "this is 169.254.169.254 in disguise".
 from __future__ import annotations
 
 import ipaddress
+import math
 import socket
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import anyio.to_thread
 
+from mediacheck._limits import DEFAULT_TIMEOUT_S
 from mediacheck._report import Finding, Severity
 from mediacheck._urlpolicy import normalize_host
 from mediacheck.exceptions import UsageError
@@ -228,29 +231,44 @@ def resolve_and_vet(host: str, port: int, policy: AddressPolicy, resolver: Resol
 
 
 def vet_host(host: str, *, allow_networks: Iterable[str] = (), resolver: Resolver | None = None,
-             port: int = 443) -> Finding | None:
+             port: int = 443, timeout_s: float = DEFAULT_TIMEOUT_S) -> Finding | None:
     """Resolve ``host`` once and vet every address, sending no request; None means every answer is public.
 
     Returns the finding that refuses it otherwise: ``url.invalid`` for a malformed or odd-notation host
     (``2130706433``, ``0x7f.1``), ``access.blocked-address`` when any answer is in the denylist (and not in
-    ``allow_networks``), ``access.unreachable`` when DNS has no answer. ``resolver(host, port)`` returns
-    IP strings; tests pass a stub instead of asking the system.
+    ``allow_networks``), ``access.unreachable`` when DNS has no answer, or none within ``timeout_s``.
+    ``resolver(host, port)`` returns IP strings; tests pass a stub instead of asking the system.
     """
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or not 0 < timeout_s < math.inf:
+        raise UsageError(f"timeout_s must be a positive number of seconds, got {timeout_s!r}")
     policy = AddressPolicy.from_cidrs(allow_networks)
     ascii_host = normalize_host(host)
     if isinstance(ascii_host, Finding):
         return ascii_host
-    try:
-        resolve_and_vet(ascii_host, port, policy, resolver)
-    except (BlockedAddressError, ResolutionError) as exc:
-        return exc.finding
-    return None
+    # getaddrinfo cannot be interrupted: it runs in a daemon thread we stop waiting for at the deadline, so a
+    # name whose DNS never answers cannot hold the caller (a service check slot, say) longer than timeout_s.
+    box: list[Finding | None] = []
+
+    def work() -> None:
+        try:
+            resolve_and_vet(ascii_host, port, policy, resolver)
+        except (BlockedAddressError, ResolutionError) as exc:
+            box.append(exc.finding)
+        else:
+            box.append(None)
+
+    worker = threading.Thread(target=work, name="mediacheck-vet-host", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if not box:
+        return unresolvable_finding(ascii_host, f"no answer within {timeout_s:g} s")
+    return box[0]
 
 
 async def avet_host(host: str, *, allow_networks: Iterable[str] = (), resolver: Resolver | None = None,
-                    port: int = 443) -> Finding | None:
+                    port: int = 443, timeout_s: float = DEFAULT_TIMEOUT_S) -> Finding | None:
     """The async twin of :func:`vet_host` (the resolver runs in a worker thread)."""
     return await anyio.to_thread.run_sync(
-        lambda: vet_host(host, allow_networks=allow_networks, resolver=resolver, port=port),
+        lambda: vet_host(host, allow_networks=allow_networks, resolver=resolver, port=port, timeout_s=timeout_s),
         abandon_on_cancel=True,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import threading
 
 import anyio
 import pytest
@@ -180,6 +181,34 @@ class TestVetHost:
         assert finding is not None
         assert finding.code == "access.unreachable"
         assert shown in finding.message
+
+    @pytest.mark.parametrize("mode", ["sync", "async"])
+    def test_dns_that_never_answers_is_given_up_at_the_timeout(self, mode: str) -> None:
+        """A hanging lookup is abandoned after timeout_s: unreachable, answered while the lookup still hangs."""
+        release, finished = threading.Event(), threading.Event()
+
+        def hanging(host: str, port: int) -> list[str]:
+            release.wait(20)
+            finished.set()
+            return ["93.184.216.34"]
+
+        try:
+            if mode == "sync":
+                finding = vet_host("slow.example", resolver=hanging, timeout_s=0.3)
+            else:
+                finding = anyio.run(lambda: avet_host("slow.example", resolver=hanging, timeout_s=0.3))
+            assert not finished.is_set()
+        finally:
+            release.set()
+        assert finding is not None
+        assert finding.code == "access.unreachable"
+        assert "no answer within 0.3 s" in finding.message
+
+    @pytest.mark.parametrize("timeout_s", [0, -1.0, float("inf"), float("nan"), True, "5"])
+    def test_bad_timeout_is_a_usage_error(self, timeout_s: object) -> None:
+        """A timeout that is not a positive finite number of seconds is the caller's mistake."""
+        with pytest.raises(UsageError, match="timeout_s"):
+            vet_host("media.example", resolver=StubResolver({}), timeout_s=timeout_s)  # type: ignore[arg-type]
 
     @pytest.mark.parametrize("host", ["2130706433", "0x7f000001", "0177.0.0.1", "127.1", "", "a b"])
     def test_odd_notation_hosts_are_invalid(self, host: str) -> None:
