@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 
@@ -41,3 +44,27 @@ def test_bodies_python_cannot_write_back_get_a_json_answer(client: TestClient, p
     response = client.post(path, content=body, headers={"content-type": "application/json"})
     assert response.status_code < 500
     assert response.json()
+
+
+def test_disconnect_mid_upload_is_answered_not_raised(client: TestClient) -> None:
+    """When the ASGI server reports the client gone mid-upload, the route ends with a 400, not an exception."""
+    head = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp3\"\r\n\r\n"
+            b"\xff\xfb\x90\x64" + b"\0" * 400)
+    incoming = [{"type": "http.request", "body": head, "more_body": True}, {"type": "http.disconnect"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/v1/checks/upload", "raw_path": b"/v1/checks/upload", "query_string": b"", "root_path": "",
+        "headers": [(b"content-type", b"multipart/form-data; boundary=b"), (b"host", b"testserver")],
+        "client": ("127.0.0.1", 1), "server": ("testserver", 80), "state": dict(client.app_state),
+    }
+    anyio.run(client.app, scope, receive, send)
+    assert sent[0]["type"] == "http.response.start"
+    assert sent[0]["status"] == 400
