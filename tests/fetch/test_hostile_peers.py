@@ -115,3 +115,21 @@ def test_unreadable_content_length_is_ignored_not_fatal(length: str) -> None:
     response = httpx.Response(200, headers=[(b"content-length", length.encode()), (b"content-type", b"audio/mpeg")])
     assert run.on_headers(response) is True
     assert run.content_length is None
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize(("listen", "literal", "allowed"), [
+    ("127.0.0.1", "0.0.0.0", "127.0.0.0/8"),
+    ("::1", "[::]", "::1/128"),
+])
+def test_the_unspecified_address_never_connects(mode: str, listen: str, literal: str, allowed: str) -> None:
+    """Linux connects 0.0.0.0 and :: to this host; they stay refused even with loopback allowed."""
+    with TcpProbe(listen) as probe:
+        url = f"http://{literal}:{probe.port}/a.mp3"
+        limits = Limits(timeout_s=2.0)
+        if mode == "sync":
+            report = check_url(url, limits=limits, allow_networks=[allowed])
+        else:
+            report = asyncio.run(acheck_url(url, limits=limits, allow_networks=[allowed]))
+        assert probe.connections() == 0
+    assert [f.code for f in report.errors] == ["access.blocked-address"]

@@ -39,6 +39,11 @@ class TestRefusals:
         ("https://example.com:http/a.mp3", "url.invalid"),
         ("http://[fe80::1%25eth0]/a.mp3", "url.invalid"),
         ("http://[::1/a.mp3", "url.invalid"),
+        ("http://ex%61mple.com/a.mp3", "url.invalid"),  # percent-encoded hosts are not decoded into a guess
+        ("http://127%2e0.0.1/a.mp3", "url.invalid"),
+        ("http://%5B::1%5D/a.mp3", "url.invalid"),
+        ("http://" + "a" * 64 + ".example/a.mp3", "url.invalid"),  # a DNS label is at most 63 characters
+        ("http://" + "a." * 127 + "com/a.mp3", "url.invalid"),  # a name is at most 253
         ("https://example.com/" + "a" * MAX_URL_LENGTH, "url.invalid"),
         ("file:///etc/passwd", "url.scheme"),
         ("gopher://example.com:70/_", "url.scheme"),
