@@ -133,3 +133,34 @@ def test_the_unspecified_address_never_connects(mode: str, listen: str, literal:
             report = asyncio.run(acheck_url(url, limits=limits, allow_networks=[allowed]))
         assert probe.connections() == 0
     assert [f.code for f in report.errors] == ["access.blocked-address"]
+
+
+_ODD_ANSWERS = {
+    "101 without asking": (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\nxx",
+                           "access.unreachable"),
+    "HTTP/0.9-ish garbage": (b"ID3\x04\x00garbage with no status line\r\n\r\n", "access.unreachable"),
+    "identity, gzip": (response_head(headers=[("Content-Encoding", "identity, gzip"), ("Content-Length", "3")])
+                       + b"abc", "access.content-encoding"),
+    "two encodings headers": (response_head(headers=[("Content-Encoding", "identity"), ("Content-Encoding", "br"),
+                                                     ("Content-Length", "3")]) + b"abc", "access.content-encoding"),
+    "zstd": (response_head(headers=[("Content-Encoding", "zstd"), ("Content-Length", "3")]) + b"abc",
+             "access.content-encoding"),
+    "Transfer-Encoding and Content-Length": (response_head(headers=[("Content-Length", "3"),
+                                                                     ("Transfer-Encoding", "chunked")])
+                                             + b"3\r\nabc\r\n0\r\n\r\n", "format.not-mp3"),
+    "two different Content-Lengths": (response_head(headers=[("Content-Length", "3"), ("Content-Length", "4")])
+                                      + b"abcd", "access.unreachable"),
+    "Location with a vertical tab": (response_head(302, [("Location", "/x\x0bhttp://10.0.0.1/")]),
+                                     "access.unreachable"),
+}
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("name", list(_ODD_ANSWERS))
+def test_odd_answers_get_a_finding(mode: str, name: str) -> None:
+    """Protocol oddities (101, no status line, compressed or doubly framed bodies) end in a finding, not a crash."""
+    data, code = _ODD_ANSWERS[name]
+    with RawServer(_answers(data)) as server:
+        report = _check(server.url("/a.mp3"), mode)
+    assert not report.ok
+    assert report.errors[0].code == code
