@@ -164,3 +164,13 @@ def test_odd_answers_get_a_finding(mode: str, name: str) -> None:
         report = _check(server.url("/a.mp3"), mode)
     assert not report.ok
     assert report.errors[0].code == code
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_tls_handshake_stall_ends_at_the_deadline(mode: str) -> None:
+    """A server that takes the ClientHello and answers nothing (it waits 5 s for an HTTP head) times out at 0.5 s."""
+    with RawServer(_answers(b"")) as server, \
+            SafeFetcher(limits=Limits(timeout_s=0.5), allow_networks=LOOPBACK) as fetcher:
+        report = fetch_with(fetcher, f"https://127.0.0.1:{server.port}/a.mp3", mode)
+    # Had nothing bounded the handshake, the server's own 5 s give-up would have ended it as a TLS error.
+    assert [f.code for f in report.errors] == ["access.timeout"]
