@@ -37,6 +37,7 @@ _TAIL_BYTES = 512
 # Enough for a frame header plus the Xing marker check of the frame loop (offset <= 38, 4 bytes).
 _FRAME_PEEK = 48
 _TAG_MAGIC_BYTES = len(b"APETAGEX")
+_LONGEST_TAG_MAGIC = len(b"LYRICSBEGIN")
 # Chunks are scanned in slices of at most this size, bounding the copy each scan step makes.
 _MAX_PIECE = 256 * 1024
 _MAX_FREE_FORMAT_SEARCH = _mpeg.MAX_FRAME_BYTES + 4
@@ -262,6 +263,8 @@ class StreamScanner:
             else:
                 match = pattern.search(data, pos, end)
                 candidate = match.start() if match is not None else -1
+                if candidate > end - _TAG_MAGIC_BYTES and not eof and data[candidate] != 0xFF:
+                    candidate = -1  # "TAG" or "ID3" this close to the end may be inside a cut "APETAGEX": wait
             if candidate >= 0 and data[candidate] != 0xFF:
                 self._take(data, pos, candidate)
                 self._state = _FRAMES
@@ -295,6 +298,10 @@ class StreamScanner:
                     return self._mixed_stream(pos)
                 if count >= 1 and after + 4 > end and not eof:
                     return self._need_more(pos, end, after + 4 - pos)
+            elif (count >= 1 and count < CONFIRM_FRAMES and after + 4 <= end < after + _LONGEST_TAG_MAGIC and not eof
+                  and data[after] in b"TIAL"):
+                # A short chain that breaks where a tag may start: wait until its magic can be read whole.
+                return self._need_more(pos, end, after + _LONGEST_TAG_MAGIC - pos)
             elif count >= CONFIRM_FRAMES or (count >= 1 and after + 4 <= end and self._is_tag_start(data, after, end)):
                 return self._lock_at(data, pos, end, eof)
             elif count >= 1 and after + 4 > end:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fixtures.hostile import FRAME
 from mediacheck import check_bytes
 from mediacheck._check import check_chunks
 from mediacheck._inspector import Inspector
@@ -34,3 +35,21 @@ def test_early_stop_reads_no_further_than_the_verdict_needs() -> None:
     assert media.complete is False
     assert media.stream_duration_s is not None
     assert media.stream_duration_s >= 60.0
+
+
+_SHORT_CHAINS_AT_TAGS = (
+    bytes(22) + (FRAME * 3 + b"\x00") * 7 + FRAME + b"APETAGEX" + FRAME + FRAME[:9],
+    (FRAME * 3 + b"\x00") * 55 + FRAME + b"APETAGEX" + (FRAME * 3 + b"\x00") * 2 + FRAME * 2,
+)
+
+
+@pytest.mark.parametrize("data", _SHORT_CHAINS_AT_TAGS)
+@pytest.mark.parametrize("size", range(1, 13))
+def test_a_short_chain_ending_at_a_tag_reads_the_same_however_cut(data: bytes, size: int) -> None:
+    """Chains of under four frames that end at "APETAGEX" read the same whether or not the magic arrives whole
+    (found by fuzzing: a cut magic showed only "APET", or only its inner "TAG", to the scan)."""
+    whole = check_bytes(data, target="t")
+    for shift in range(size):  # every alignment of the chunk boundaries
+        pieces = [data[:shift], *chunks(data[shift:], size)]
+        chunked = check_chunks(iter(pieces), declared_size=len(data), target="t")
+        assert chunked.to_dict() == whole.to_dict(), shift

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fixtures import hostile
 from mediacheck import Limits, Report, check_bytes
 from mediacheck._check import check_chunks
 from tests.core.conftest import FIXTURES
@@ -16,6 +17,12 @@ SEEDS = [(FIXTURES / name).read_bytes() for name in (
 # The tagged file carries a 95 KB picture; its first and last bytes hold the interesting structure.
 _TAGGED = (FIXTURES / "tagged-id3v2-ape-lyrics3-id3v1.mp3").read_bytes()
 SEEDS.append(_TAGGED[:96_000] + _TAGGED[-1_000:])
+# Hostile shapes: short chains, lying tag sizes, tags back to back, a frame chain inside a tag's claim, a second
+# stream of another rate after the first.
+SEEDS += [hostile.three_frames_then_break(12_000), hostile.lying_ape_and_lyrics(12_000),
+          hostile.tiny_id3_tags(3_000),
+          hostile.LEAD_IN + b"ID3\x04\x00\x00\x00\x00\x10\x00" + hostile.FRAME * 300,
+          hostile.FRAME * 50 + (b"\xff\xf3\x18\xc4" + bytes(32)) * 50]
 
 _SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -58,15 +65,25 @@ def test_mutated_media_give_a_report(seed: bytes, edits: list[tuple[int, bytes]]
     report.to_dict()
 
 
+# Structure worth inserting: tag magics (whole or as they look cut), frame headers, an Info frame.
+_MAGICS = [b"ID3\x04\x00\x00\x00\x00\x01\x00", b"TAG", b"APETAGEX", b"APETAGE", b"LYRICSBEGIN",
+           b"\xff\xf3\x14\xc4", b"\xff\xfb\x90\x44", hostile.INFO_FRAME]
+
+
 @_SETTINGS
 @given(st.sampled_from(SEEDS), st.lists(st.integers(min_value=0), max_size=40),
-       st.lists(st.tuples(st.integers(min_value=0), st.binary(min_size=1, max_size=32)), max_size=4))
-def test_any_chunk_split_gives_the_same_report(seed: bytes, cuts: list[int], edits: list[tuple[int, bytes]]) -> None:
+       st.lists(st.tuples(st.integers(min_value=0), st.binary(min_size=1, max_size=32)), max_size=4),
+       st.lists(st.tuples(st.integers(min_value=0), st.sampled_from(_MAGICS)), max_size=4))
+def test_any_chunk_split_gives_the_same_report(seed: bytes, cuts: list[int], edits: list[tuple[int, bytes]],
+                                               inserts: list[tuple[int, bytes]]) -> None:
     """However the (possibly damaged) bytes are split into chunks, the report equals the whole-file one."""
     data = bytearray(seed)
     for at, blob in edits:
         at %= len(data)
         data[at:at + len(blob)] = blob
+    for at, blob in inserts:
+        at %= len(data) + 1
+        data[at:at] = blob
     whole = check_bytes(bytes(data), target="t")
     chunked = check_chunks(iter(_split(bytes(data), cuts)), declared_size=len(data), target="t")
     assert chunked.to_dict() == whole.to_dict()
