@@ -97,6 +97,7 @@ class StreamScanner:
         self._last_frame_bytes = 0
         self._vbr: VbrHeader | None = None
         self._extra_headers = 0
+        self._stray_frames = 0
         self._free_format = False
         self._free_length = 0
         self._truncated = False
@@ -313,6 +314,10 @@ class StreamScanner:
                 if self._stall:
                     return pos
                 return self._lock_at(data, pos, end, eof)
+            if count and not foreign and not initial:
+                # A legal header of the locked stream that does not chain is junk to us, but FFmpeg decodes it
+                # (a frame between junk plays as a frame): it counts in the stream duration, the upper bound.
+                self._stray_frames += 1
             self._take(data, pos, pos + 1)
             pos += 1
             self._detour()  # a false header: the candidate did not chain
@@ -653,12 +658,13 @@ class StreamScanner:
         # as metadata. So it counts in both durations. For "less than 60 s" that is the conservative reading (the
         # caller hears that silence), and it makes a joined file's playback equal FFmpeg's decode to the sample,
         # where leaving it out came one frame short.
-        stream = (self._frames + self._extra_headers) * self._spf
-        playback = stream
+        chained = (self._frames + self._extra_headers) * self._spf
+        playback = chained
         vbr = self._vbr
         header_frames = vbr.frames if vbr is not None else None
         if vbr is not None and vbr.delay is not None and vbr.padding is not None:
-            playback = gapless_samples(stream, self._spf, vbr.delay, vbr.padding, header_frames)
+            playback = gapless_samples(chained, self._spf, vbr.delay, vbr.padding, header_frames)
+        stream = chained + self._stray_frames * self._spf
         return MediaFacts(
             "mp3", f"MPEG-{version} Layer III audio", size, complete, playback_samples=playback,
             stream_samples=stream, header_frames=header_frames, header_kind=vbr.kind if vbr is not None else None,

@@ -120,3 +120,19 @@ def test_a_first_info_frame_without_counts_is_played(ffmpeg_exe: str, tmp_path: 
     assert media.duration_s is not None
     assert decoded == (100 if skipped else 101) * 576
     assert round(media.duration_s * 24000) == decoded
+
+
+def test_stray_frames_between_junk_count_toward_the_stream_duration(ffmpeg_exe: str, tmp_path: Path) -> None:
+    """Lone frames scattered in junk do not chain, yet ffmpeg plays each: 48 s of chained audio plus 600 lone
+    8 kbps frames (14.4 s in 8% of the bytes) plays 62.4 s, so the file fails "less than 60 s" on its stream."""
+    lone = b"\xff\xf3\x14\xc4" + bytes(20)  # the same stream kind at 8 kbps: 24 bytes, 24 ms
+    data = _info_frame(1, 2000) + _FRAME * 2000 + (lone + b"\x00" * 3) * 600
+    target = tmp_path / "stray.mp3"
+    target.write_bytes(data)
+    decoded = _decoded_samples(ffmpeg_exe, target)
+    report = check_file(target)
+    assert report.media is not None
+    assert report.media.stream_duration_s is not None
+    assert report.media.frames == 2001  # the first lone frame still follows the chain
+    assert round(report.media.stream_duration_s * 24000) >= decoded == 2600 * 576
+    assert report.codes()[:2] == ["duration.too-long", "format.junk"]
