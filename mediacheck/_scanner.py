@@ -293,7 +293,10 @@ class StreamScanner:
                     return end
                 return self._need_more(pos, end, 4)
             foreign = lock is not None and (data[pos + 1] << 8 | data[pos + 2]) & LOCK_MASK != lock
-            count, after = chain_frames(data, pos, end, CONFIRM_FRAMES, None if foreign else lock)
+            if self._free_format and not initial and not foreign:
+                count, after = self._chain_free(data, pos, end)
+            else:
+                count, after = chain_frames(data, pos, end, CONFIRM_FRAMES, None if foreign else lock)
             if foreign:
                 if count >= CONFIRM_FRAMES:
                     return self._mixed_stream(pos)
@@ -323,6 +326,17 @@ class StreamScanner:
             self._detour()  # a false header: the candidate did not chain
             if self._done:
                 return pos
+
+    def _chain_free(self, data: bytes, pos: int, end: int) -> tuple[int, int]:
+        """Like :func:`chain_frames` for the locked free-format stream, whose length no header table knows."""
+        count = 0
+        while count < CONFIRM_FRAMES and pos + 4 <= end and data[pos] == 0xFF:
+            key = data[pos + 1] << 8 | data[pos + 2]
+            if not FREE_FORMAT[key] or key & LOCK_MASK != self._lock:
+                break
+            count += 1
+            pos += self._free_length + ((key >> 1) & 1)
+        return count, pos
 
     def _mixed_stream(self, pos: int) -> int:
         """Frames of another kind (rate, version or layer) chain after the lock: two streams joined; a certain fail.

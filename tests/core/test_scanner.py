@@ -303,3 +303,19 @@ def test_an_id3v2_tag_appended_after_the_audio_is_read() -> None:
         assert report.media.tags["by_kind"] == {"id3v2": len(tag)}
         assert report.media.tags["title"] == "Appended title"
         assert "format.junk" not in report.codes()
+
+
+def test_a_free_format_stream_resyncs_after_junk() -> None:
+    """Junk in the middle of a free-format stream is skipped and the frames after it still count, however fed."""
+    data = (FIXTURES / "free-format-4s.mp3").read_bytes()
+    whole = check_bytes(data).media
+    assert whole is not None
+    first = data.index(b"\xff")
+    cut = data.index(data[first:first + 2], len(data) // 2)  # a frame start halfway through
+    damaged = data[:cut] + bytes(100) + data[cut:]
+    for piece in (7, len(damaged)):
+        report = check_chunks(chunks(damaged, piece), declared_size=len(damaged))
+        assert report.media is not None
+        assert report.media.frames == whole.frames
+        assert "format.junk" in report.codes()
+        assert "format.corrupt" not in report.codes()
