@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+import select
 import socket
 import struct
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -17,6 +19,32 @@ from tests.service.test_upload import BOUNDARY, MULTIPART, _head
 
 def _upload(test_client: TestClient, mp3: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
     return test_client.post("/v1/checks/upload", files={"file": ("hold.mp3", mp3, "audio/mpeg")}, headers=headers)
+
+
+def _hold_the_only_slot(base: str, body: bytes, *, sent: int, files: dict[str, tuple[str, bytes, str]],
+                        ) -> tuple[socket.socket, httpx.Response]:
+    """Start an upload of ``body`` that stops after ``sent`` bytes, and return it once it holds the only slot.
+
+    The slow upload and the probing checks race for the one slot: when a probe holds it at the moment the
+    upload arrives, the upload itself is answered 503 at once. That answer shows on its socket, and the upload
+    starts over; a probe's 503 proves the upload holds the slot.
+    """
+    host, port = base.removeprefix("http://").split(":")
+    deadline = time.monotonic() + 20
+    while True:
+        conn = socket.create_connection((host, int(port)))
+        conn.sendall(f"POST /v1/checks/upload HTTP/1.1\r\nHost: {host}\r\n"
+                     f"Content-Type: {MULTIPART['content-type']}\r\n"
+                     f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:sent])
+        while True:
+            assert time.monotonic() < deadline, "the slow upload never held the slot"
+            probe = httpx.post(f"{base}/v1/checks/upload", files=files, timeout=30)
+            if probe.status_code == 503:
+                return conn, probe
+            if select.select([conn], [], [], 0)[0]:  # the upload itself was turned away: start it again
+                conn.close()
+                break
+            time.sleep(0.02)
 
 
 class TestApiKeys:
@@ -68,40 +96,18 @@ class TestCheckSlots:
     def test_busy_service_answers_503_then_recovers(self, live_for: Callable[..., str], good_mp3: bytes) -> None:
         """While one slow upload holds the only slot, another check gets 503 + Retry-After; afterwards it passes."""
         base = live_for(max_concurrency=1, retry_after_s=7)
-        release = threading.Event()
-        outcome: dict[str, httpx.Response] = {}
-
-        def slow_body() -> Iterator[bytes]:
-            yield _head() + good_mp3[:1000]
-            release.wait(20)
-            yield good_mp3[1000:] + f"\r\n--{BOUNDARY}--\r\n".encode()
-
-        def hold_slot() -> None:
-            outcome["slow"] = httpx.post(f"{base}/v1/checks/upload", content=slow_body(), headers=MULTIPART,
-                                         timeout=30)
-
-        holder = threading.Thread(target=hold_slot)
-        holder.start()
-        try:
-            busy = None
-            files = {"file": ("hold.mp3", good_mp3, "audio/mpeg")}
-            deadline = time.monotonic() + 10
-            while busy is None and time.monotonic() < deadline:
-                response = httpx.post(f"{base}/v1/checks/upload", files=files, timeout=30)
-                if response.status_code == 503:
-                    busy = response
-                else:
-                    time.sleep(0.02)  # the slow upload has not reached the app yet
-            assert busy is not None, "the second check never met a busy service"
+        files = {"file": ("hold.mp3", good_mp3, "audio/mpeg")}
+        body = _head() + good_mp3 + f"\r\n--{BOUNDARY}--\r\n".encode()
+        conn, busy = _hold_the_only_slot(base, body, sent=len(_head()) + 1000, files=files)
+        with conn:
             assert busy.headers["retry-after"] == "7"
             assert "slots are busy" in busy.json()["detail"]
-        finally:
-            release.set()
-            holder.join(timeout=30)
-        assert outcome["slow"].status_code == 200
-        assert outcome["slow"].json()["ok"] is True
-        after = httpx.post(f"{base}/v1/checks/upload", files={"file": ("hold.mp3", good_mp3, "audio/mpeg")},
-                           timeout=30)
+            conn.sendall(body[len(_head()) + 1000:])
+            slow = http.client.HTTPResponse(conn)
+            slow.begin()
+            assert slow.status == 200
+            assert json.loads(slow.read())["ok"] is True
+        after = httpx.post(f"{base}/v1/checks/upload", files=files, timeout=30)
         assert after.status_code == 200
 
     def test_refused_and_failed_requests_release_their_slot(self, client_for: Callable[..., TestClient],
@@ -121,17 +127,10 @@ class TestSlotsAfterDisconnects:
     def test_client_gone_mid_upload_frees_the_only_slot(self, live_for: Callable[..., str], good_mp3: bytes) -> None:
         """With one slot: an upload holding it is cut off with a reset; the service is usable again afterwards."""
         base = live_for(max_concurrency=1)
-        host, port = base.removeprefix("http://").split(":")
         body = _head() + good_mp3[:1000]
         files = {"file": ("hold.mp3", good_mp3, "audio/mpeg")}
-        with socket.create_connection((host, int(port))) as conn:
-            conn.sendall(f"POST /v1/checks/upload HTTP/1.1\r\nHost: {host}\r\n"
-                         f"Content-Type: {MULTIPART['content-type']}\r\n"
-                         f"Content-Length: {len(body) + 50_000}\r\n\r\n".encode() + body)
-            deadline = time.monotonic() + 10
-            while httpx.post(f"{base}/v1/checks/upload", files=files, timeout=30).status_code != 503:
-                assert time.monotonic() < deadline, "the cut-off upload never held the slot"
-                time.sleep(0.02)
+        conn, _busy = _hold_the_only_slot(base, body + b"x" * 50_000, sent=len(body), files=files)
+        with conn:
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with RST
         deadline = time.monotonic() + 10
         while (status := httpx.post(f"{base}/v1/checks/upload", files=files, timeout=30).status_code) == 503:
