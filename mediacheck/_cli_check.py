@@ -10,16 +10,20 @@ start fast.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import ipaddress
-import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mediacheck._check import check_file
+from mediacheck._cli_options import (
+    add_limit_options,
+    add_network_option,
+    allowed_networks,
+    limits_from,
+    positive_int,
+)
 from mediacheck._cli_output import (
     FORMATS,
     INTERNAL_ERROR_CODE,
@@ -29,7 +33,7 @@ from mediacheck._cli_output import (
     render,
     render_github_summary,
 )
-from mediacheck._limits import DEFAULT_LIMITS, Limits
+from mediacheck._limits import Limits
 from mediacheck._report import Finding, Report, Severity
 from mediacheck.exceptions import AudioToolsMissingError, MediacheckError
 
@@ -44,7 +48,6 @@ DEFAULT_CONCURRENCY = 8
 # The fetcher's connection pool holds 100 connections; more fetches in flight would queue inside the pool,
 # where httpx's pool timeout, not the user's --timeout, decides how long they may wait.
 MAX_CONCURRENCY = 100
-ALLOW_NETWORKS_ENV = "MEDIACHECK_ALLOW_NETWORKS"
 # Set by GitHub Actions: a Markdown file shown on the run's page (`--format github` appends a table to it).
 GITHUB_STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 # Below this many targets a progress bar would only flicker.
@@ -72,38 +75,11 @@ environment:
   GITHUB_STEP_SUMMARY        with --format github, a Markdown table of the run is appended to this file"""
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number greater than 0, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number greater than 0, got {text!r}")
-    return value
-
-
 def _concurrency(text: str) -> int:
-    value = _positive_int(text)
+    value = positive_int(text)
     if value > MAX_CONCURRENCY:
         raise argparse.ArgumentTypeError(f"at most {MAX_CONCURRENCY} fetches can run at once, got {value}")
     return value
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds greater than 0, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds greater than 0, got {text!r}")
-    return value
-
-
-def _network(text: str) -> str:
-    try:
-        return str(ipaddress.ip_network(text.strip(), strict=False))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a network such as 10.0.0.0/8 or fd00::/8, got {text!r}") from None
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -117,18 +93,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="output: text for people (default), json (one run document), junit (JUnit XML), "
                              "github (GitHub Actions annotations)")
-    parser.add_argument("--max-bytes", type=_positive_int, metavar="N",
-                        help=f"size limit in bytes; a target fails at N bytes or more "
-                             f"(default {DEFAULT_LIMITS.size_limit_bytes})")
-    parser.add_argument("--max-seconds", type=_positive_seconds, metavar="S",
-                        help=f"duration limit in seconds; a target fails at S seconds or more "
-                             f"(default {DEFAULT_LIMITS.duration_limit_s:g})")
-    parser.add_argument("--timeout", type=_positive_seconds, metavar="S",
-                        help=f"total time allowed to fetch one URL, redirects included "
-                             f"(default {DEFAULT_LIMITS.timeout_s:g})")
-    parser.add_argument("--allow-network", action="append", type=_network, default=[], metavar="CIDR",
-                        help=f"let URLs reach this private network (repeatable; also ${ALLOW_NETWORKS_ENV}, "
-                             f"comma-separated), e.g. 127.0.0.0/8 for a local server")
+    add_limit_options(parser, subject="a target", fetched="one URL")
+    add_network_option(parser, reaches="URLs", example="127.0.0.0/8 for a local server")
     parser.add_argument("--concurrency", type=_concurrency, default=DEFAULT_CONCURRENCY, metavar="N",
                         help=f"fetch up to N URLs at once, 1 to {MAX_CONCURRENCY}; local files are scanned one "
                              f"after another, the scan being CPU-bound (default {DEFAULT_CONCURRENCY})")
@@ -193,17 +159,6 @@ def expand_targets(given: Sequence[str], *, recursive: bool) -> list[str | Repor
             else:
                 expanded.append(item)
     return expanded
-
-
-def _allowed_networks(flags: Iterable[str], usage_error: Callable[[str], Any]) -> tuple[str, ...]:
-    networks = list(flags)
-    for entry in os.environ.get(ALLOW_NETWORKS_ENV, "").split(","):
-        if entry.strip():
-            try:
-                networks.append(_network(entry))
-            except argparse.ArgumentTypeError as exc:
-                usage_error(f"{ALLOW_NETWORKS_ENV}: {exc}")
-    return tuple(dict.fromkeys(networks))
 
 
 # --- running -----------------------------------------------------------------------------------------------
@@ -346,13 +301,11 @@ def run(args: argparse.Namespace) -> int:
     usage_error: Callable[[str], Any] = args.command_parser.error
     if not args.targets:
         usage_error("no targets given: name files, folders or URLs, or - to read them from stdin")
-    limits = dataclasses.replace(
-        DEFAULT_LIMITS,
-        **{field: value for field, value in (("size_limit_bytes", args.max_bytes),
-                                             ("duration_limit_s", args.max_seconds),
-                                             ("timeout_s", args.timeout)) if value is not None},
-    )
-    allow_networks = _allowed_networks(args.allow_network, usage_error)
+    limits = limits_from(args)
+    try:
+        allow_networks = allowed_networks(args.allow_network)
+    except argparse.ArgumentTypeError as exc:
+        usage_error(str(exc))
     targets = expand_targets(args.targets, recursive=args.recursive)
     if not targets:
         usage_error("no targets given: stdin had no lines")

@@ -7,8 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 # The limit and network options mean exactly what they mean for `mediacheck check`, so they parse the same way.
-from mediacheck._cli_check import ALLOW_NETWORKS_ENV, _allowed_networks, _network, _positive_int, _positive_seconds
-from mediacheck._limits import DEFAULT_LIMITS
+from mediacheck._cli_options import add_limit_options, add_network_option, allowed_networks, limits_from
 
 if TYPE_CHECKING:
     from mediacheck._dialin import DialinReport
@@ -30,22 +29,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("file", metavar="FILE.json", help="the JSON body to check; `-` reads standard input")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text for people (default), json for the DialinReport document")
-    parser.add_argument("--allow-network", metavar="CIDR", action="append", type=_network, default=[],
-                        dest="allow_networks",
-                        help=f"exempt this network from the private-address guard for the webhook's host and the "
-                             f"hold music (repeatable; also ${ALLOW_NETWORKS_ENV}, comma-separated), e.g. "
-                             f"10.0.0.0/8 for an intranet")
+    add_network_option(parser, reaches="the webhook's host and the hold music",
+                       example="10.0.0.0/8 for an intranet")
     parser.add_argument("--no-hold-music", action="store_false", dest="check_hold_music",
                         help="do not fetch hold_music_url: check only the form of the URL")
-    parser.add_argument("--max-bytes", type=_positive_int, metavar="N",
-                        help=f"hold-music size limit in bytes; it fails at N bytes or more "
-                             f"(default {DEFAULT_LIMITS.size_limit_bytes})")
-    parser.add_argument("--max-seconds", type=_positive_seconds, metavar="S",
-                        help=f"hold-music duration limit in seconds; it fails at S seconds or more "
-                             f"(default {DEFAULT_LIMITS.duration_limit_s:g})")
-    parser.add_argument("--timeout", type=_positive_seconds, metavar="S",
-                        help=f"total time allowed to fetch the hold music, redirects included "
-                             f"(default {DEFAULT_LIMITS.timeout_s:g})")
+    add_limit_options(parser, subject="the hold music", fetched="the hold music")
     parser.set_defaults(handler=run)
 
 
@@ -56,14 +44,6 @@ def _read(path: str) -> str:
         return handle.read()
 
 
-class _BadOption(Exception):
-    """An option (or its environment variable) holds a value it cannot take."""
-
-
-def _raise_usage(message: str) -> None:
-    raise _BadOption(message)
-
-
 def _usage_error(message: str) -> int:
     print(f"mediacheck dialin-config: error: {message}", file=sys.stderr)
     return EXIT_USAGE
@@ -71,19 +51,15 @@ def _usage_error(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Read, lint and print one config body; return the exit code."""
-    import dataclasses
     import json
 
     from mediacheck._dialin import DialinReport, lint_dialin_config, parse_config_json
 
     try:
-        allow_networks = _allowed_networks(args.allow_networks, _raise_usage)
-    except _BadOption as exc:
+        allow_networks = allowed_networks(args.allow_network)
+    except argparse.ArgumentTypeError as exc:
         return _usage_error(str(exc))
-    changes = {field: value for field, value in (("size_limit_bytes", args.max_bytes),
-                                                 ("duration_limit_s", args.max_seconds),
-                                                 ("timeout_s", args.timeout)) if value is not None}
-    limits = dataclasses.replace(DEFAULT_LIMITS, **changes)
+    limits = limits_from(args)
     name = "standard input" if args.file == "-" else args.file
     try:
         text = _read(args.file)

@@ -7,16 +7,21 @@ check of the output with the same renderer as `mediacheck check`. Exit 0 only wh
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 import os
 import sys
 import time
 from typing import Any
 
-from mediacheck._cli_check import ALLOW_NETWORKS_ENV, _network, _positive_int, _positive_seconds
+from mediacheck._cli_options import (
+    add_limit_options,
+    add_network_option,
+    allowed_networks,
+    limits_from,
+    positive_int,
+    positive_seconds,
+)
 from mediacheck._cli_output import Outcome, render
-from mediacheck._limits import DEFAULT_LIMITS
 from mediacheck.exceptions import AudioToolsMissingError, FixError, UsageError
 
 EXIT_OK = 0
@@ -62,12 +67,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUTPUT.mp3",
                         help="where to write the MP3 (must not be INPUT)")
     parser.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
-    parser.add_argument("--max-bytes", type=_positive_int, metavar="N",
-                        help=f"size limit the output must stay under (default {DEFAULT_LIMITS.size_limit_bytes})")
-    parser.add_argument("--max-seconds", type=_positive_seconds, metavar="S",
-                        help=f"duration limit the output must stay under (default "
-                             f"{DEFAULT_LIMITS.duration_limit_s:g})")
-    parser.add_argument("--target-seconds", type=_positive_seconds, metavar="S",
+    add_limit_options(parser, subject="the output", fetched="a URL INPUT")
+    parser.add_argument("--target-seconds", type=positive_seconds, metavar="S",
                         help="cut the output at S seconds (default: one second under --max-seconds, i.e. 59)")
     parser.add_argument("--fade-seconds", type=_fade_seconds, default=1.5, metavar="S",
                         help="fade-out before the cut, 0 for none (default 1.5)")
@@ -75,21 +76,17 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                         help="output sample rate, one of the MP3 rates (default 22050)")
     parser.add_argument("--channels", type=int, choices=(1, 2), default=1,
                         help="1 = downmix to mono (default; phone lines are mono), 2 = keep stereo")
-    parser.add_argument("--bitrate", type=_positive_int, default=64, metavar="KBPS",
+    parser.add_argument("--bitrate", type=positive_int, default=64, metavar="KBPS",
                         help="constant bitrate; lowered to the nearest valid MP3 rate that fits --max-bytes "
                              "(default 64)")
     parser.add_argument("--keep-leading-silence", action="store_true",
                         help="do not strip silence (under -50 dBFS) from the start")
     parser.add_argument("--normalize", action="store_true",
                         help="normalise loudness to -18 LUFS with a -2 dBTP ceiling (EBU R128 loudnorm)")
-    parser.add_argument("--timeout", type=_positive_seconds, metavar="S",
-                        help=f"total time allowed to download a URL INPUT (default {DEFAULT_LIMITS.timeout_s:g})")
-    parser.add_argument("--allow-network", action="append", type=_network, default=[], metavar="CIDR",
-                        help=f"let a URL INPUT come from this private network (repeatable; also "
-                             f"${ALLOW_NETWORKS_ENV}), e.g. 127.0.0.0/8")
+    add_network_option(parser, reaches="a URL INPUT", example="127.0.0.0/8")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="how to print the check of the output: text (default) or json")
-    parser.set_defaults(handler=run, command_parser=parser)
+    parser.set_defaults(handler=run)
 
 
 def _use_colour(stream: Any) -> bool:
@@ -103,18 +100,11 @@ def run(args: argparse.Namespace) -> int:
     """Run `mediacheck fix` and return the exit code."""
     from mediacheck._fix import fix_file
 
-    limits = dataclasses.replace(
-        DEFAULT_LIMITS,
-        **{field: value for field, value in (("size_limit_bytes", args.max_bytes),
-                                             ("duration_limit_s", args.max_seconds),
-                                             ("timeout_s", args.timeout)) if value is not None},
-    )
-    networks = list(args.allow_network)
-    for text in filter(None, (part.strip() for part in os.environ.get(ALLOW_NETWORKS_ENV, "").split(","))):
-        try:
-            networks.append(_network(text))
-        except argparse.ArgumentTypeError as exc:
-            args.command_parser.error(f"${ALLOW_NETWORKS_ENV}: {exc}")
+    limits = limits_from(args)
+    try:
+        networks = allowed_networks(args.allow_network)
+    except argparse.ArgumentTypeError as exc:
+        args.command_parser.error(str(exc))
     started = time.perf_counter()
     try:
         report = fix_file(
