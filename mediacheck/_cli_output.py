@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from mediacheck._limits import Limits
-from mediacheck._report import Finding, MediaInfo, Report, Severity
+from mediacheck._report import Finding, Report, Severity
 from mediacheck._version import __version__
 
 FORMATS = ("text", "json", "junit", "github")
@@ -84,14 +84,18 @@ def _seconds(value: float) -> str:
     return f"{value:.3f} s"
 
 
-def describe_media(media: MediaInfo | None) -> str:
+def describe_media(report: Report) -> str:
     """The key facts in a few words: format, playing time, size, and for MP3 the stream's shape."""
+    media = report.media
     if media is None:
         return ""
     parts = [media.format]
     if media.duration_s is not None:
         parts.append(("" if media.complete else ">= ") + _seconds(media.duration_s))
-    parts.append(f"{media.bytes:,} bytes" if media.complete else f">= {media.bytes:,} bytes")
+    # After an early stop the size is still exact when it was known up front (a file's size, a Content-Length);
+    # only a body cut short with no declared length leaves `bytes` at what was read, a lower bound.
+    size_is_lower_bound = not media.complete and report.fetch is not None and media.bytes <= report.fetch.bytes_read
+    parts.append(f">= {media.bytes:,} bytes" if size_is_lower_bound else f"{media.bytes:,} bytes")
     shape = []
     if media.mpeg_version and media.layer:
         shape.append(f"MPEG-{media.mpeg_version} Layer {'I' * media.layer if media.layer < 4 else media.layer}")
@@ -129,7 +133,7 @@ def render_text(outcomes: Sequence[Outcome], *, colour: bool = False, quiet: boo
             continue
         report = outcome.report
         mark = _paint("FAIL", "fail", colour) if outcome.failed else _paint("PASS", "pass", colour)
-        facts = describe_media(report.media)
+        facts = describe_media(report)
         if report.fetch is not None and report.fetch.status is not None:
             hops = len(report.fetch.redirects)
             http = f"HTTP {report.fetch.status}" + (f" after {hops} redirect{'s' if hops != 1 else ''}" if hops else "")
@@ -215,7 +219,7 @@ def render_junit(outcomes: Sequence[Outcome]) -> str:
                                     message=_xml_text(first.message if first else "failed"))
             failure.text = _xml_text("\n".join(_finding_text(f) for f in report.findings))
         others = () if outcome.failed else report.findings
-        facts = describe_media(report.media)
+        facts = describe_media(report)
         if facts or others:
             out = ET.SubElement(case, "system-out")
             out.text = _xml_text("\n".join([facts, *(_finding_text(f) for f in others)]).strip())
@@ -270,7 +274,7 @@ def render_github_summary(outcomes: Sequence[Outcome]) -> str:
                                for f in sorted(report.findings, key=lambda f: _SEVERITY_ORDER[f.severity])
                                if f.severity is not Severity.INFO)
         mark = "❌ FAIL" if outcome.failed else "✅ PASS"
-        lines.append(f"| {mark} | {_md_cell(report.target)} | {_md_cell(describe_media(report.media))} | "
+        lines.append(f"| {mark} | {_md_cell(report.target)} | {_md_cell(describe_media(report))} | "
                      f"{findings} |")
     return "\n".join(lines) + "\n"
 
