@@ -198,32 +198,31 @@ def check_targets(targets: Sequence[str | Report], *, limits: Limits, allow_netw
         return results
 
     import asyncio
-    import signal
     import threading
 
-    # asyncio.run's own SIGINT handler only cancels the main task, which cannot interrupt a file read running
-    # inside the loop; a handler that raises KeyboardInterrupt at once can (asyncio then cancels the fetches).
-    restore = None
-    if threading.current_thread() is threading.main_thread():
-        restore = signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
-    try:
-        with asyncio.Runner() as runner:
-            runner.get_loop().set_exception_handler(_ignore_interrupted_tasks)
-            return runner.run(_check_concurrently(targets, limits=limits, allow_networks=allow_networks, deep=deep,
-                                                  concurrency=concurrency, progress=progress))
-    finally:
-        if restore is not None:
-            signal.signal(signal.SIGINT, restore)
+    # The fetches run in an event loop on a daemon thread while this (main) thread only waits: Ctrl-C then
+    # lands on the wait and ends the run at once, whatever the loop is doing (a file read, a TLS handshake,
+    # the pool's clean-up). Raising KeyboardInterrupt inside the loop instead could leave the loop's own
+    # shutdown waiting on a hung server (seen once in a full suite run: 20 s, then the test's timeout).
+    finished = threading.Event()
+    outcome: list[list[tuple[Report, float]]] = []
+    failure: list[BaseException] = []
 
+    def run_loop() -> None:
+        try:
+            outcome.append(asyncio.run(_check_concurrently(
+                targets, limits=limits, allow_networks=allow_networks, deep=deep, concurrency=concurrency,
+                progress=progress)))
+        except BaseException as exc:  # handed to the main thread, which re-raises it
+            failure.append(exc)
+        finally:
+            finished.set()
 
-def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def _ignore_interrupted_tasks(loop: Any, context: dict[str, Any]) -> None:
-    # The task Ctrl-C interrupted keeps its KeyboardInterrupt unread; asyncio would print it as a traceback.
-    if not isinstance(context.get("exception"), KeyboardInterrupt):
-        loop.default_exception_handler(context)
+    threading.Thread(target=run_loop, name="mediacheck-fetches", daemon=True).start()
+    finished.wait()
+    if failure:
+        raise failure[0]
+    return outcome[0]
 
 
 async def _check_concurrently(targets: Sequence[str | Report], *, limits: Limits, allow_networks: Sequence[str],
