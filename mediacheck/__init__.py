@@ -23,7 +23,7 @@ from mediacheck.exceptions import (
 
 if typing.TYPE_CHECKING:
     from mediacheck._dialin import DialinFinding, DialinReport, alint_dialin_config, lint_dialin_config
-    from mediacheck._fetch import acheck_url, check_url
+    from mediacheck._fetch import SafeFetcher, acheck_url, check_url
     from mediacheck._fix import fix_file
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "MediacheckError",
     "Redirect",
     "Report",
+    "SafeFetcher",
     "Severity",
     "UsageError",
     "__version__",
@@ -58,6 +59,7 @@ _LAZY = {
     "DialinReport": "mediacheck._dialin",
     "alint_dialin_config": "mediacheck._dialin",
     "lint_dialin_config": "mediacheck._dialin",
+    "SafeFetcher": "mediacheck._fetch",
     "acheck_url": "mediacheck._fetch",
     "check_url": "mediacheck._fetch",
     "fix_file": "mediacheck._fix",
