@@ -307,7 +307,12 @@ class Progress:
             self._stream.flush()
 
     def close(self) -> None:
-        """Erase the bar so the results start on a clean line."""
-        if self._enabled and self._last_draw:
+        """Erase the bar so the results start on a clean line, and draw no more.
+
+        After Ctrl-C the fetch thread (a daemon) may still finish a target; it must not write to stderr while
+        the interpreter shuts down.
+        """
+        enabled, self._enabled = self._enabled, False
+        if enabled and self._last_draw:
             self._stream.write("\r\x1b[K")
             self._stream.flush()
