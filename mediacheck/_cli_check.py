@@ -187,8 +187,8 @@ def check_targets(targets: Sequence[str | Report], *, limits: Limits, allow_netw
                   deep: bool, concurrency: int, progress: Progress) -> list[tuple[Report, float]]:
     """Check every target, keeping the given order; each result comes with the seconds its check took.
 
-    Local files are checked one after another in this thread: the scan is CPU-bound pure Python, so worker
-    threads would buy nothing under the GIL, and a thread stuck reading a FIFO would make Ctrl-C hang.
+    Local files are checked one after another (the scan is CPU-bound pure Python: worker threads would buy
+    nothing under the GIL): in this thread when there are no URLs, else between the fetches in the loop's.
     """
     if not any(isinstance(t, str) and is_url(t) for t in targets):
         results = []
