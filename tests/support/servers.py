@@ -55,6 +55,9 @@ Route = Static | Redirect | Stream | Handler
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5; tests that open 16+ connections at once would see some
+    # connects dropped and retried a second later by the kernel.
+    request_queue_size = 128
     allow_reuse_address = True
 
     def handle_error(self, request: object, client_address: object) -> None:
