@@ -472,7 +472,7 @@ def lint_dialin_config(body: Mapping[str, Any], *, limits: Limits = DEFAULT_LIMI
     refusal = None
     if plan.webhook is not None:
         host, port = plan.webhook
-        refusal = vet_host(host, allow_networks=allow, resolver=resolver, port=port)
+        refusal = vet_host(host, allow_networks=allow, resolver=resolver, port=port, timeout_s=limits.timeout_s)
     hold_music = None
     if plan.hold_music_url is not None:
         from mediacheck._fetch import check_url
@@ -499,12 +499,16 @@ async def alint_dialin_config(body: Mapping[str, Any], *, limits: Limits = DEFAU
         return await acheck_url(url, limits=limits, allow_networks=allow)
 
     return await alint_with_checker(body, allow_networks=allow, check_hold_music=check_hold_music,
-                                    resolver=resolver, hold_music_checker=check)
+                                    resolver=resolver, hold_music_checker=check, timeout_s=limits.timeout_s)
 
 
 async def alint_with_checker(body: Mapping[str, Any], *, allow_networks: Iterable[str], check_hold_music: bool,
-                             resolver: Resolver | None, hold_music_checker: HoldMusicChecker) -> DialinReport:
-    """The async lint with the hold-music check supplied by the caller (the service passes its shared fetcher)."""
+                             resolver: Resolver | None, hold_music_checker: HoldMusicChecker,
+                             timeout_s: float = DEFAULT_LIMITS.timeout_s) -> DialinReport:
+    """The async lint with the hold-music check supplied by the caller (the service passes its shared fetcher).
+
+    ``timeout_s`` bounds the webhook host's DNS lookup, as the limits' deadline bounds the hold-music fetch.
+    """
     allow = tuple(allow_networks)
     parse_networks(allow)  # misuse raises UsageError here, not wrapped in the task group's ExceptionGroup
     plan = _plan(body, check_hold_music=check_hold_music)
@@ -513,7 +517,8 @@ async def alint_with_checker(body: Mapping[str, Any], *, allow_networks: Iterabl
 
     async def vet_webhook(host: str, port: int) -> None:
         nonlocal refusal
-        refusal = await avet_host(host, allow_networks=allow, resolver=resolver, port=port)
+        refusal = await avet_host(host, allow_networks=allow, resolver=resolver, port=port,
+                                  timeout_s=timeout_s)
 
     async def check_hold_music_url(url: str) -> None:
         nonlocal hold_music

@@ -102,7 +102,8 @@ async def validate_dialin_config(body: ConfigBody, request: Request, resources: 
 
     # The app's one fetcher checks the hold music (shared pool, CA context); its resolver vets the webhook.
     report = await alint_with_checker(body, allow_networks=resources.settings.allow_networks, check_hold_music=True,
-                                      resolver=fetcher.resolver, hold_music_checker=check_hold_music)
+                                      resolver=fetcher.resolver, hold_music_checker=check_hold_music,
+                                      timeout_s=limits.timeout_s)
     # FastAPI's parse kept the last of any duplicated key without a word; the raw body (already read and
     # capped by the body-size middleware) says whether there were any.
     _, duplicates = parse_config_json((await request.body()).decode("utf-8", "replace"))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 import anyio
 import pytest
 
-from mediacheck import Severity, UsageError, alint_dialin_config, lint_dialin_config
+from mediacheck import Limits, Severity, UsageError, alint_dialin_config, lint_dialin_config
 from mediacheck._dialin import DialinReport
 from tests.dialin.conftest import LOOPBACK, PUBLIC_ADDRESS, StubResolver
 from tests.support.servers import LoopbackServer, Static
@@ -76,6 +77,27 @@ class TestPublicAddress:
         assert report.ok
         assert (finding.code, finding.severity) == ("access.unreachable", Severity.WARNING)
         assert "does not resolve" in finding.message
+
+    @pytest.mark.parametrize("mode", ["sync", "async"])
+    def test_dns_that_hangs_is_given_up_at_the_limits_timeout(self, mode: str) -> None:
+        """The webhook's lookup gets the limits' timeout, not the default 30 s: a hung DNS warns and moves on."""
+        release = threading.Event()
+
+        def hang(host: str, port: int) -> Sequence[str]:
+            release.wait(20)  # only then a public answer: seen only if the timeout was not honoured
+            return [PUBLIC_ADDRESS]
+
+        body = {**BODY, "room_creation_api": "https://your-app.example.com/api/dial"}
+        limits = Limits(timeout_s=0.3)
+        try:
+            if mode == "sync":
+                report = lint_dialin_config(body, resolver=hang, limits=limits)
+            else:
+                report = anyio.run(lambda: alint_dialin_config(body, resolver=hang, limits=limits))
+        finally:
+            release.set()
+        finding = report.for_field("room_creation_api")[0]
+        assert (finding.code, finding.severity) == ("access.unreachable", Severity.WARNING)
 
     def test_allow_networks_exempts_an_intranet_webhook(self) -> None:
         """A private address inside allow_networks passes."""
