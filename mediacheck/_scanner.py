@@ -135,6 +135,13 @@ class StreamScanner:
         # same however the stream was chunked; big chunks go through in slices so copies stay small.
         room = self._limits.size_limit_bytes - self._fed
         self._fed += n
+        if n <= _MAX_PIECE and n <= room:  # the common case: one piece, the whole chunk
+            self._feed_piece(view)
+            if self._done:
+                return True
+            if self._fed >= self._limits.size_limit_bytes:
+                self._stop()
+            return self._done
         for start in range(0, min(n, room), _MAX_PIECE):
             self._feed_piece(view[start:min(start + _MAX_PIECE, room)])
             if self._done:
@@ -145,7 +152,10 @@ class StreamScanner:
 
     def _feed_piece(self, view: memoryview) -> None:
         n = len(view)
-        self._tail = (self._tail + bytes(view[-_TAIL_BYTES:]))[-_TAIL_BYTES:]
+        if n >= _TAIL_BYTES:
+            self._tail = bytes(view[-_TAIL_BYTES:])
+        else:
+            self._tail = (self._tail + bytes(view))[-_TAIL_BYTES:]
         i = 0
         if self._skip:
             i = min(self._skip, n)
@@ -161,7 +171,10 @@ class StreamScanner:
                     carry.clear()
                     self._run(data, eof=False)
             else:
-                self._run(bytes(view[i:]), eof=False)
+                whole = view.obj
+                if i or type(whole) is not bytes or len(whole) != n:  # exactly bytes: immutable, so no copy needed
+                    whole = bytes(view[i:])
+                self._run(whole, eof=False)
 
     def _stop(self) -> None:
         self._done = True
@@ -169,14 +182,11 @@ class StreamScanner:
 
     def _run(self, data: bytes, *, eof: bool) -> None:
         pos, end = 0, len(data)
-        handlers: dict[int, Callable[[bytes, int, int, bool], int]] = {
-            _START: self._at_start, _SNIFF: self._at_sniff, _SYNC: self._at_sync,
-            _FRAMES: self._at_frames, _RESYNC: self._at_sync,
-        }
+        handlers = _HANDLERS
         self._stall = False
         self._need = 1
         while pos < end and not self._done and self._state != _FINISHED:
-            pos = handlers[self._state](data, pos, end, eof)
+            pos = handlers[self._state](self, data, pos, end, eof)
             if self._stall:
                 break
         if self._done:
@@ -451,36 +461,43 @@ class StreamScanner:
             return self._at_free_frames(data, pos, end, eof)
         flen_table = FRAME_LENGTH
         lock = self._lock
+        lock_mask = LOCK_MASK
         xing_at = self._xing_at
         frames = self._frames
-        audio = self._audio_bytes
+        audio = self._audio_bytes - pos  # counted frames' bytes are the distance walked less the Xing frames'
         seen = self._bitrates_seen
         max_frames = self._max_frames
         flen = 0
         start = pos
-        while pos + _FRAME_PEEK <= end:
+        last = -1  # the last header key both checked and counted: a run of equal headers skips the table work
+        stop = end - _FRAME_PEEK
+        while pos <= stop:
             if data[pos] != 0xFF:
                 break
             key = data[pos + 1] << 8 | data[pos + 2]
-            flen = flen_table[key]
-            if not flen or key & LOCK_MASK != lock:
-                break
+            if key != last:
+                flen = flen_table[key]
+                if not flen or key & lock_mask != lock:
+                    break
             marker = data[pos + xing_at]
             if (marker == 0x58 or marker == 0x49) and data[pos + xing_at:pos + xing_at + 4] in (b"Xing", b"Info"):
                 self._extra_headers += 1
                 pos += flen
+                audio -= flen
                 self._frames = frames  # the detour budget grows with the frames met so far
                 self._detour()
                 if self._done:
                     break
+                last = -1
                 continue
+            if key != last:
+                seen |= 1 << (key >> 4 & 15)
+                last = key
             frames += 1
-            audio += flen
-            seen |= 1 << (key >> 4 & 15)
             pos += flen
             if frames >= max_frames:
                 break
-        self._frames, self._audio_bytes, self._bitrates_seen = frames, audio, seen
+        self._frames, self._audio_bytes, self._bitrates_seen = frames, audio + pos, seen
         if self._done:
             return pos
         if pos != start:
@@ -688,3 +705,10 @@ class StreamScanner:
             truncated_last_frame=self._truncated, free_format=self._free_format, abandoned=self._abandoned,
             mixed_streams=self._mixed,
             variable_bitrate=self._bitrates_seen.bit_count() > 1, audio_bytes=self._audio_bytes, **common)
+
+
+# Each state's handler, looked up once per buffer (built once here, not per call, and holding no instance).
+_HANDLERS: dict[int, Callable[[StreamScanner, bytes, int, int, bool], int]] = {
+    _START: StreamScanner._at_start, _SNIFF: StreamScanner._at_sniff, _SYNC: StreamScanner._at_sync,
+    _FRAMES: StreamScanner._at_frames, _RESYNC: StreamScanner._at_sync,
+}
