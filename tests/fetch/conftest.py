@@ -56,12 +56,17 @@ class StubResolver:
 
 def fetch_with(fetcher: SafeFetcher, url: str, mode: str) -> Report:
     """Check ``url`` with ``fetcher`` the sync or the async way; the async pool is closed in its own loop."""
-    if mode == "sync":
-        return fetcher.check(url)
+    return fetch_all_with(fetcher, [url], mode)[0]
 
-    async def run() -> Report:
+
+def fetch_all_with(fetcher: SafeFetcher, urls: Sequence[str], mode: str) -> list[Report]:
+    """Check ``urls`` one after another with one ``fetcher``, sync or async (pooled connections are reused)."""
+    if mode == "sync":
+        return [fetcher.check(url) for url in urls]
+
+    async def run() -> list[Report]:
         try:
-            return await fetcher.acheck(url)
+            return [await fetcher.acheck(url) for url in urls]
         finally:
             await fetcher.aclose()
 

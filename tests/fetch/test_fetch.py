@@ -16,7 +16,7 @@ import pytest
 import mediacheck._deep
 from mediacheck import Limits, Report, acheck_url, check_url
 from mediacheck._fetch import SafeFetcher, adownload_to_file, download_to_file
-from tests.fetch.conftest import LOOPBACK, StubResolver, fetch_with
+from tests.fetch.conftest import LOOPBACK, StubResolver, fetch_all_with, fetch_with
 from tests.support.servers import (
     LoopbackServer,
     RawServer,
@@ -318,16 +318,7 @@ class TestLimits:
         with LoopbackServer({"/first": recording, "/second": recording}) as server, \
                 SafeFetcher(allow_networks=LOOPBACK) as fetcher:
             urls = [server.url("/first"), server.url("/second")]
-            if mode == "sync":
-                reports = [fetcher.check(url) for url in urls]
-            else:
-                async def run() -> list[Report]:
-                    try:
-                        return [await fetcher.acheck(url) for url in urls]
-                    finally:
-                        await fetcher.aclose()
-
-                reports = asyncio.run(run())
+            reports = fetch_all_with(fetcher, urls, mode)
             assert all(report.ok for report in reports)
         assert len(seen) == 3
         for headers in seen:

@@ -13,7 +13,7 @@ from mediacheck import Limits, Report, acheck_url, check_url
 from mediacheck._fetch import SafeFetcher
 from mediacheck._fetch_run import FetchRun, InspectSink
 from mediacheck._netguard import Resolver
-from tests.fetch.conftest import LOOPBACK, StubResolver, fetch_with
+from tests.fetch.conftest import LOOPBACK, StubResolver, fetch_all_with, fetch_with
 from tests.support.servers import LoopbackServer, RawResponder, RawServer, Static, TcpProbe, response_head
 
 
@@ -91,16 +91,7 @@ def test_pooled_connection_serves_only_its_own_host_name(mode: str, short_mp3: b
     with LoopbackServer({"/a.mp3": Static(short_mp3)}) as server, \
             SafeFetcher(allow_networks=LOOPBACK, resolver=resolver) as fetcher:
         urls = [f"http://{name}:{server.port}/a.mp3" for name in ("a.example", "a.example", "b.example")]
-        if mode == "sync":
-            reports = [fetcher.check(url) for url in urls]
-        else:
-            async def run() -> list[Report]:
-                try:
-                    return [await fetcher.acheck(url) for url in urls]
-                finally:
-                    await fetcher.aclose()
-
-            reports = asyncio.run(run())
+        reports = fetch_all_with(fetcher, urls, mode)
     assert all(report.ok for report in reports)
     # The second a.example check reuses the pooled, already vetted connection; b.example gets its own lookup.
     assert resolver.calls == ["a.example", "b.example"]
