@@ -2,7 +2,7 @@
 
 This is the seam every source (file, bytes, fetch, upload) feeds: ``Inspector(limits, *, declared_size=None)``,
 ``feed(chunk) -> bool`` (True = the verdict is certain, stop feeding), ``finish() -> Inspection``, ``done`` and
-``bytes_fed``. The scanning lives in :mod:`mediacheck._scanner`, the judging in :mod:`mediacheck._rules`;
+``bytes_fed``. The scanning lives in :mod:`mediacheck._scan.scanner`, the judging in :mod:`mediacheck._rules`;
 this module joins them and turns the facts into the report's :class:`MediaInfo`.
 """
 
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mediacheck._facts import MediaFacts
 from mediacheck._limits import DEFAULT_LIMITS, Limits
 from mediacheck._report import Finding, MediaInfo
-from mediacheck._rules import MediaFacts, evaluate
-from mediacheck._scanner import StreamScanner
+from mediacheck._rules import evaluate
+from mediacheck._scan.scanner import StreamScanner
 
 
 @dataclass(frozen=True, slots=True)

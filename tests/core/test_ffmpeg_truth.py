@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mediacheck import check_bytes, check_file
-from mediacheck._mpeg import FRAME_LENGTH
+from mediacheck._scan.mpeg import FRAME_LENGTH
 
 pytestmark = pytest.mark.ffmpeg
 

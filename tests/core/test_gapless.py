@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mediacheck._xing import DECODER_DELAY, gapless_samples
+from mediacheck._scan.xing import DECODER_DELAY, gapless_samples
 
 SPF = 1152
 

@@ -12,8 +12,8 @@ from mediacheck import Limits, check_bytes
 from mediacheck._check import check_chunks
 from mediacheck._inspector import Inspector
 from mediacheck._limits import DEFAULT_LIMITS
-from mediacheck._offchain import MAX_DETOURS
-from mediacheck._scanner import StreamScanner
+from mediacheck._scan.offchain import MAX_DETOURS
+from mediacheck._scan.scanner import StreamScanner
 from tests.core.conftest import FIXTURES, chunks
 
 SIZE = 9_000_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mediacheck._mpeg import FRAME_LENGTH, FREE_FORMAT, SYNC_CANDIDATE, sync_pattern
+from mediacheck._scan.mpeg import FRAME_LENGTH, FREE_FORMAT, SYNC_CANDIDATE, sync_pattern
 
 
 @pytest.mark.parametrize(("b1", "b2", "length"), [

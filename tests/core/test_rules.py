@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mediacheck import Limits, Severity
-from mediacheck._rules import MediaFacts, evaluate
+from mediacheck._facts import MediaFacts
+from mediacheck._rules import evaluate
 
 RATE = 44100
 # A clean 30 s MP3 as the scan would measure it: playback 30 s, one frame more in the stream.

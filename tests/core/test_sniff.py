@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mediacheck import check_bytes
-from mediacheck._sniff import sniff
+from mediacheck._scan.sniff import sniff
 
 
 @pytest.mark.parametrize(("head", "fmt", "words"), [

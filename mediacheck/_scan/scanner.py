@@ -5,9 +5,9 @@ formats stop the scan at once), then an MPEG frame sync that needs ``CONFIRM_FRA
 before it is trusted, then the frame loop, which also skips tags met mid-stream and resyncs after junk.
 Between chunks it keeps only a carry-over of at most a few frames (``_carry``) plus a count of bytes to
 skip (a frame body or a tag running past the chunk), so a byte-at-a-time feed and a whole-file feed walk
-the same states and give the same answer. What tags cost and say is kept by :mod:`mediacheck._tag_ledger`;
+the same states and give the same answer. What tags cost and say is kept by :mod:`mediacheck._scan.tag_ledger`;
 the bytes between frames once locked (junk, mid-stream tag bodies) and the detour budget by
-:mod:`mediacheck._offchain`.
+:mod:`mediacheck._scan.offchain`.
 """
 
 from __future__ import annotations
@@ -18,14 +18,16 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from mediacheck import _mpeg, _tags
+from mediacheck._facts import MediaFacts
 from mediacheck._limits import Limits
-from mediacheck._mpeg import FRAME_LENGTH, FREE_FORMAT, LOCK_MASK, chain_frames
-from mediacheck._offchain import OffChain
-from mediacheck._rules import CORRUPT_JUNK_SHARE, MediaFacts
-from mediacheck._sniff import SNIFF_BYTES, Sniffed, sniff
-from mediacheck._tag_ledger import TagLedger
-from mediacheck._xing import VBR_HEADER_BYTES, VbrHeader, gapless_samples, parse_vbr_header
+from mediacheck._rules import CORRUPT_JUNK_SHARE
+from mediacheck._scan import mpeg as _mpeg
+from mediacheck._scan import tags as _tags
+from mediacheck._scan.mpeg import FRAME_LENGTH, FREE_FORMAT, LOCK_MASK, chain_frames
+from mediacheck._scan.offchain import OffChain
+from mediacheck._scan.sniff import SNIFF_BYTES, Sniffed, sniff
+from mediacheck._scan.tag_ledger import TagLedger
+from mediacheck._scan.xing import VBR_HEADER_BYTES, VbrHeader, gapless_samples, parse_vbr_header
 
 # A sync is trusted after this many consecutive consistent frames (false syncs inside junk, pictures or
 # other formats rarely chain four times); a shorter chain counts only if it ends exactly at a tag or the end.

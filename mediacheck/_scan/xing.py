@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mediacheck._mpeg import xing_offset
+from mediacheck._scan.mpeg import xing_offset
 
 # Bytes of a frame needed to read every field below: VBRI at 36 (+26), or Xing at <= 40 (+120) + LAME (+36).
 VBR_HEADER_BYTES = 200

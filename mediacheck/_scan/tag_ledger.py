@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mediacheck import _tags
+from mediacheck._scan import tags as _tags
 
 
 class TagLedger:

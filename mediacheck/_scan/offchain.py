@@ -9,8 +9,8 @@ tail. Each step off the chain is a detour; past ``MAX_DETOURS`` the stream is gi
 
 from __future__ import annotations
 
-from mediacheck import _tags
-from mediacheck._tag_ledger import TagLedger
+from mediacheck._scan import tags as _tags
+from mediacheck._scan.tag_ledger import TagLedger
 
 # Once a stream is locked, each step off the frame chain costs Python work: a false header tried and dropped,
 # a run of junk begun, a tag met mid-stream, a second Xing/Info frame. A clean file takes a handful (one per
