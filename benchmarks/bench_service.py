@@ -5,8 +5,8 @@
   wait out 1-second SYN retries, a tail that belongs to the test server, not to what is measured);
 - library alone: ``--checks`` checks of that URL through one shared SafeFetcher, ``--concurrency`` in flight,
   in this process, on the event loop uvicorn uses (uvloop when installed, as with the service extra);
-- service: a real `uvicorn service.app:app` process (1 worker), the same number of `POST /v1/checks` sent from
-  this process over ``--concurrency`` keep-alive connections by a minimal HTTP/1.1 client (a load generator
+- service: a real `uvicorn mediacheck.service.app:app` process (1 worker), the same number of `POST /v1/checks`
+  sent from this process over ``--concurrency`` keep-alive connections by a minimal HTTP/1.1 client (a load generator
   like wrk: httpx would spend ~2 ms CPU per request on the two cores the service is measured on);
   per-request latency (p50/p99), status codes, and the service's peak RSS (VmHWM from /proc).
 
@@ -72,9 +72,9 @@ def start_media_server(folder: Path) -> tuple[subprocess.Popen[str], int]:
 
 
 def start_service(port: int, concurrency: int) -> subprocess.Popen[bytes]:
-    """`uvicorn service.app:app` as users run it, exempting loopback so it may fetch the local media."""
+    """`uvicorn mediacheck.service.app:app` as users run it, exempting loopback so it may fetch the local media."""
     env = {**os.environ, "MEDIACHECK_ALLOW_NETWORKS": LOOPBACK, "MEDIACHECK_MAX_CONCURRENCY": str(concurrency)}
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "service.app:app", "--host", "127.0.0.1",
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "mediacheck.service.app:app", "--host", "127.0.0.1",
                                 "--port", str(port), "--log-level", "warning", "--no-access-log"],
                                env=env, cwd=ROOT)
     deadline = time.monotonic() + 30

@@ -42,7 +42,7 @@ def serve(args: argparse.Namespace) -> int:
         import uvicorn
         from pydantic import ValidationError
 
-        from service.settings import Settings
+        from mediacheck.service.settings import Settings
     except ImportError as exc:
         print(f"mediacheck: error: serve needs the service extra ({exc.name} is missing): "
               "pip install 'mediacheck[service]'", file=sys.stderr)
@@ -53,5 +53,5 @@ def serve(args: argparse.Namespace) -> int:
         problems = "; ".join(f"MEDIACHECK_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
         print(f"mediacheck: error: bad service setting: {problems}", file=sys.stderr)
         return 2
-    uvicorn.run("service.app:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
+    uvicorn.run("mediacheck.service.app:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
     return 0

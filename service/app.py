@@ -1,7 +1,7 @@
 """The app factory: settings read here, shared resources opened in the lifespan, one handler for library errors.
 
-``uvicorn service.app:app`` serves the module-level ``app`` (settings from the environment);
-tests and embedders call :func:`create_app` with their own :class:`~service.settings.Settings`.
+``uvicorn mediacheck.service.app:app`` serves the module-level ``app`` (settings from the environment);
+tests and embedders call :func:`create_app` with their own :class:`~mediacheck.service.settings.Settings`.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from fastapi.responses import JSONResponse
 
 from mediacheck import MediacheckError, UsageError, __version__
 from mediacheck._netguard import Resolver
-from service.middleware import BodySizeLimitMiddleware
-from service.resources import open_resources
-from service.responses import SafeJSONResponse, validation_error
-from service.routes import checks, dialin, health
-from service.schemas import ErrorOut
-from service.settings import Settings
+from mediacheck.service.middleware import BodySizeLimitMiddleware
+from mediacheck.service.resources import open_resources
+from mediacheck.service.responses import SafeJSONResponse, validation_error
+from mediacheck.service.routes import checks, dialin, health
+from mediacheck.service.schemas import ErrorOut
+from mediacheck.service.settings import Settings
 
 DESCRIPTION = """\
 Pre-flight for `hold_music_url`: will this URL (or file) be accepted as

@@ -18,8 +18,8 @@ import anyio
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from service.resources import ServiceResources
-from service.settings import Settings
+from mediacheck.service.resources import ServiceResources
+from mediacheck.service.settings import Settings
 
 _bearer = HTTPBearer(
     auto_error=False,

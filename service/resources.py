@@ -16,7 +16,7 @@ import anyio
 from mediacheck import Limits, Report
 from mediacheck._fetch import SafeFetcher
 from mediacheck._netguard import Resolver
-from service.settings import Settings
+from mediacheck.service.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

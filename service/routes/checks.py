@@ -13,9 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.requests import ClientDisconnect
 
 from mediacheck._check import acheck_chunks
-from service.deps import ApiKey, CheckSlot, Resources
-from service.schemas import CheckRequest, ErrorOut, ReportOut
-from service.upload import MultipartFileStream, MultipartParseError, NotMultipartError
+from mediacheck.service.deps import ApiKey, CheckSlot, Resources
+from mediacheck.service.schemas import CheckRequest, ErrorOut, ReportOut
+from mediacheck.service.upload import MultipartFileStream, MultipartParseError, NotMultipartError
 
 UPLOAD_PATH = "/v1/checks/upload"  # the body-size middleware gives this path the upload cap
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Body, Request, status
 from pydantic import BaseModel, ConfigDict
 
 from mediacheck import Report
-from service.deps import ApiKey, CheckSlot, Resources
-from service.schemas import ErrorOut, ReportOut
+from mediacheck.service.deps import ApiKey, CheckSlot, Resources
+from mediacheck.service.schemas import ErrorOut, ReportOut
 
 router = APIRouter(prefix="/v1", tags=["dial-in configs"])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.schemas import HealthOut
+from mediacheck.service.schemas import HealthOut
 
 router = APIRouter(tags=["health"])
 

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from mediacheck import Limits, alint_dialin_config, lint_dialin_config
 from mediacheck.cli import main
-from service.app import create_app
-from service.settings import Settings
+from mediacheck.service.app import create_app
+from mediacheck.service.settings import Settings
 from tests.dialin.conftest import LOOPBACK, PUBLIC_ADDRESS, StubResolver
 from tests.support.servers import LoopbackServer, Static
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.app import create_app
-from service.settings import Settings
+from mediacheck.service.app import create_app
+from mediacheck.service.settings import Settings
 
 PATH = "/v1/dialin-configs/validate"
 PIN_BODY: dict[str, Any] = {"type": "pin_dialin", "phone_number": "+18058700061",
@@ -94,7 +94,7 @@ class TestOpenApi:
     def test_examples_pass_the_field_rules(self) -> None:
         """The documented examples are themselves valid configs (field rules only, nothing fetched)."""
         from mediacheck import lint_dialin_config
-        from service.routes.dialin import PIN_EXAMPLE, PINLESS_EXAMPLE
+        from mediacheck.service.routes.dialin import PIN_EXAMPLE, PINLESS_EXAMPLE
 
         assert lint_dialin_config(PIN_EXAMPLE).ok
         report = lint_dialin_config(PINLESS_EXAMPLE, check_hold_music=False,

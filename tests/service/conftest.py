@@ -16,8 +16,8 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from service.app import create_app
-from service.settings import Settings
+from mediacheck.service.app import create_app
+from mediacheck.service.settings import Settings
 
 # Tests serve media from loopback servers, which the guard refuses unless exempted.
 LOOPBACK = ("127.0.0.0/8", "::1/128")

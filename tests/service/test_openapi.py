@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
 from mediacheck._urlpolicy import FetchableUrl, check_url_policy
-from service.app import create_app
+from mediacheck.service.app import create_app
 from tests.service.conftest import make_settings, run_uvicorn
 
 

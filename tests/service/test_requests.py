@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mediacheck import AudioToolsMissingError, InvalidLimitsError
-from service.app import create_app
+from mediacheck.service.app import create_app
 from tests.service.conftest import make_settings
 
 URL = "https://example.com/hold.mp3"

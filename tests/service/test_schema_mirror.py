@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mediacheck import FetchInfo, Finding, MediaInfo, Redirect, Report, Severity
-from service.schemas import FetchOut, FindingOut, MediaOut, RedirectOut, ReportOut
+from mediacheck.service.schemas import FetchOut, FindingOut, MediaOut, RedirectOut, ReportOut
 
 
 def test_response_models_mirror_report_to_dict() -> None:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from mediacheck import Limits
 from mediacheck.cli import build_parser
-from service.settings import DEFAULT_MAX_CONCURRENCY, Settings
+from mediacheck.service.settings import DEFAULT_MAX_CONCURRENCY, Settings
 
 
 class TestSettings:
