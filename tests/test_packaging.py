@@ -50,3 +50,11 @@ def test_no_module_imports_the_old_top_level_name() -> None:
         if line.lstrip().startswith(("from service", "import service"))
     ]
     assert offenders == []
+
+
+def test_wheel_carries_the_license(wheel: zipfile.ZipFile) -> None:
+    """The MIT license text ships in the wheel's metadata, as its classifier and pyproject promise."""
+    (license_name,) = [name for name in wheel.namelist() if name.endswith("/LICENSE") and ".dist-info/" in name]
+    assert wheel.read(license_name).decode().startswith("MIT License")
+    metadata = next(name for name in wheel.namelist() if name.endswith(".dist-info/METADATA"))
+    assert "License-Expression: MIT" in wheel.read(metadata).decode()
