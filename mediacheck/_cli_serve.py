@@ -53,5 +53,6 @@ def serve(args: argparse.Namespace) -> int:
         problems = "; ".join(f"MEDIACHECK_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
         print(f"mediacheck: error: bad service setting: {problems}", file=sys.stderr)
         return 2
-    uvicorn.run("mediacheck.service.app:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
+    uvicorn.run("mediacheck.service.app:app", host=args.host, port=args.port, workers=args.workers, log_level="info",
+                access_log=False)  # the app writes its own JSON access log, with request ids and no secrets
     return 0

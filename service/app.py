@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from mediacheck import MediacheckError, UsageError, __version__
 from mediacheck._netguard import Resolver
 from mediacheck.service.middleware import BodySizeLimitMiddleware
+from mediacheck.service.operations import install_operations_kit
 from mediacheck.service.resources import open_resources
 from mediacheck.service.responses import SafeJSONResponse, validation_error
 from mediacheck.service.routes import checks, dialin, health
@@ -46,7 +47,8 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
             yield {"resources": resources}
 
     app = FastAPI(title="mediacheck", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  default_response_class=SafeJSONResponse)
+                  default_response_class=SafeJSONResponse, docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json" if settings.docs else None)
     app.add_middleware(
         BodySizeLimitMiddleware,
         default_limit=settings.max_json_bytes,
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     app.add_exception_handler(MediacheckError, _library_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(health.router)
+    if settings.metrics:
+        app.include_router(health.metrics_router)
     app.include_router(checks.router)
     # FastAPI answers a JSON body it cannot decode (not UTF-8) with 400; say so for every JSON endpoint.
     app.include_router(dialin.router, responses={
@@ -62,6 +66,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     })
     if not settings.api_keys:
         _drop_auth_from_document(app)
+    install_operations_kit(app, settings)
     return app
 
 

@@ -14,6 +14,7 @@ from starlette.requests import ClientDisconnect
 
 from mediacheck._check import acheck_chunks
 from mediacheck.service.deps import ApiKey, CheckSlot, Resources
+from mediacheck.service.metrics import record_check
 from mediacheck.service.schemas import CheckRequest, ErrorOut, ReportOut
 from mediacheck.service.upload import MultipartFileStream, MultipartParseError, NotMultipartError
 
@@ -46,6 +47,7 @@ async def check_url(body: CheckRequest, resources: Resources, _key: ApiKey, _slo
     if changes:
         limits = dataclasses.replace(limits, **changes)
     report = await resources.check_url(body.url, limits)
+    record_check(report, "url")
     return report.to_dict()
 
 
@@ -117,6 +119,7 @@ async def check_upload(request: Request, response: Response, resources: Resource
     if form.filename:
         # The name is only known once the part's headers have streamed in, after the check began.
         report = dataclasses.replace(report, target=form.filename)
+    record_check(report, "upload")
     return report.to_dict()
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mediacheck import Report
 from mediacheck.service.deps import ApiKey, CheckSlot, Resources
+from mediacheck.service.metrics import record_check
 from mediacheck.service.schemas import ErrorOut, ReportOut
 
 router = APIRouter(prefix="/v1", tags=["dial-in configs"])
@@ -109,4 +110,5 @@ async def validate_dialin_config(body: ConfigBody, request: Request, resources: 
     _, duplicates = parse_config_json((await request.body()).decode("utf-8", "replace"))
     if duplicates:
         report = DialinReport(duplicates + report.findings, report.hold_music)
+    record_check(report.hold_music, "dialin")
     return report.to_dict()
