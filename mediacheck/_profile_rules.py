@@ -159,11 +159,14 @@ def wav_findings(facts: WavFacts, limits: Limits, profile: Profile) -> tuple[Fin
                            "The fmt chunk comes after the audio data, so a player reading the file as it arrives "
                            "cannot decode it.", "Export the audio again as WAV (the fmt chunk then comes first)."))
     measured = facts.measured
+    if measured and facts.frames == 0 and facts.complete:
+        out.append(Finding("format.corrupt", Severity.ERROR,
+                           "This WAV file holds no audio: its data chunk has not one whole sample frame.",
+                           "Export the audio again as WAV from the original source."))
     if not measured:
-        severity = Severity.ERROR if profile.codecs is not None or profile.max_seconds is not None else Severity.WARNING
-        out.append(Finding("format.codec", severity,
-                           f"This WAV file holds {facts.codec_description}, whose duration mediacheck does not "
-                           "measure (it measures PCM, float, µ-law and A-law WAV).", _fix_hint(profile)))
+        out.append(Finding("format.codec", Severity.ERROR,
+                           f"This WAV file holds {facts.codec_description}, which mediacheck cannot vouch for (it "
+                           "measures PCM, float, µ-law and A-law WAV to the sample).", _fix_hint(profile)))
     out.extend(_shape_findings(facts.codec, facts.sample_rate, facts.channels,
                                facts.bits_per_sample if measured else None, profile))
     out.extend(_wav_duration_findings(facts, limits, profile))

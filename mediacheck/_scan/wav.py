@@ -188,13 +188,13 @@ class WavScanner:
         while pos < end and not self._done:
             if self._skip:
                 take = min(self._skip, end - pos)
+                if self._in_data:
+                    take = self._add_data(take)
                 self._skip -= take
                 pos += take
-                if self._in_data:
-                    self._add_data(take)
-                    if not self._skip:
-                        self._in_data = False
-                        self._skip = self._pad_after_data
+                if self._in_data and not self._skip:
+                    self._in_data = False
+                    self._skip = self._pad_after_data
                 continue
             if self._state == _DATA_TO_END:
                 self._add_data(end - pos)
@@ -209,10 +209,15 @@ class WavScanner:
                 self._buf.clear()
                 self._on_bytes(head)
 
-    def _add_data(self, n: int) -> None:
-        self._data_bytes += n
-        if self._stop_bytes is not None and self._data_bytes >= self._stop_bytes:
+    def _add_data(self, n: int) -> int:
+        """Count up to ``n`` data bytes; past the duration limit's last byte none are counted, however chunked."""
+        if self._stop_bytes is not None and self._data_bytes + n >= self._stop_bytes:
+            n = self._stop_bytes - self._data_bytes
+            self._data_bytes = self._stop_bytes
             self._stop()
+            return n
+        self._data_bytes += n
+        return n
 
     # -- the chunk list ----------------------------------------------------------------------------------------
 
@@ -335,7 +340,8 @@ class WavScanner:
         while frames / self._rate < self._limits.duration_limit_s:
             frames += 1
         self._stop_bytes = frames * self._layout.frame_bytes
-        if self._data_bytes >= self._stop_bytes:
+        if self._data_bytes >= self._stop_bytes:  # a fmt chunk met after data already past the limit
+            self._data_bytes = self._stop_bytes
             self._stop()
 
     # -- the end ---------------------------------------------------------------------------------------------
