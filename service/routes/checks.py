@@ -81,6 +81,10 @@ async def check_upload(request: Request, response: Response, resources: Resource
     gets a ``size.too-large`` report as soon as the limit is crossed (the rest is never read); a body over
     MEDIACHECK_MAX_UPLOAD_BYTES is refused with 413. ``?profile=connect`` judges it by that platform's rules.
     """
+    unknown = sorted(set(request.query_params) - {"profile"})
+    if unknown:  # refused like unknown JSON fields: a typo (?profil=connect) must not silently check by daily's rules
+        raise RequestValidationError([{"type": "extra_forbidden", "loc": ("query", unknown[0]),
+                                       "msg": "Unknown query parameter; the only one is `profile`.", "input": None}])
     limits = profiled_limits(profile, resources.limits)
     try:
         form = MultipartFileStream(request.headers.get("content-type", ""))
