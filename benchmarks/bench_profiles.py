@@ -1,20 +1,26 @@
 """Benchmark platform profiles: what the profile hooks cost the MP3 path, and the WAV scan against an ffmpeg decode.
 
-Usage: ``python benchmarks/bench_profiles.py`` (builds the large MP3s and WAVs into ``fixtures/_large/`` first if
-missing). Part one checks each large MP3 with no profile, with ``profile="daily"`` and with ``profile="twilio"``
-(limits lifted), round by round in one process so machine load hits all three alike, and prints the medians and
-the ratios to the no-profile run. Part two times a full ffmpeg decode (``-f null``) against mediacheck's WAV scan of
-long WAVs, checks the scan's frame count against the decode's, and measures the scan's peak Python memory.
-Results go to ``benchmarks/_work/bench_profiles.json``.
+Usage: ``python benchmarks/bench_profiles.py [--baseline COMMIT]`` (builds the large MP3s and WAVs into
+``fixtures/_large/`` first if missing). Part one checks each large MP3 with no profile, with ``profile="daily"``
+and with ``profile="twilio"`` (limits lifted) and, with ``--baseline``, with the package as it was at COMMIT
+(extracted with ``git archive`` and imported as ``mediacheck_base``), round by round in one process so machine
+load hits all of them alike, and prints the medians and the ratios to the no-profile run (and the best of the
+rounds: on a shared machine the minimum is the run least disturbed by others). Part two times a full ffmpeg
+decode (``-f null``) against mediacheck's WAV scan of long WAVs, checks the scan's frame count against the
+decode's, and measures the scan's peak Python memory. Results go to ``benchmarks/_work/bench_profiles.json``.
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
+import importlib
 import json
+import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -37,7 +43,7 @@ WAVS = {
 }
 UNLIMITED = Limits(size_limit_bytes=10**12, duration_limit_s=1e9)
 ANY_WAV = Profile(name="any-wav", title="any WAV", formats=("wav",))
-ROUNDS = 15
+ROUNDS = 31
 
 
 def _seconds(action: Any) -> float:
@@ -56,26 +62,46 @@ def _ensure_inputs() -> None:
                             "sine=f=440:r=48000:d=600", *args, str(path)], check=True)
 
 
-def mp3_path_cost() -> list[dict[str, Any]]:
-    """Median seconds of a full MP3 scan with no profile, daily and twilio, interleaved round by round."""
+def load_baseline(commit: str) -> Any:
+    """The package as it was at ``commit``, importable beside this one as ``mediacheck_base``."""
+    folder = Path(tempfile.mkdtemp(prefix="mediacheck-base-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "mediacheck"], capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    package = folder / "mediacheck"
+    (package / "service").unlink(missing_ok=True)  # the service symlink: not needed for a scan
+    for module in package.rglob("*.py"):
+        module.write_text(re.sub(r"\bmediacheck([._])", r"mediacheck_base\1", module.read_text()))
+    package.rename(folder / "mediacheck_base")
+    sys.path.insert(0, str(folder))
+    return importlib.import_module("mediacheck_base")
+
+
+def mp3_path_cost(baseline: Any = None) -> list[dict[str, Any]]:
+    """Median seconds of a full MP3 scan with no profile, daily and twilio (and the baseline), round by round."""
     rows = []
     for name in MP3S:
         path = LARGE / name
-        runs: dict[str, list[float]] = {"none": [], "daily": [], "twilio": []}
         contenders = {
             "none": functools.partial(check_file, path, limits=UNLIMITED),
             "daily": functools.partial(check_file, path, limits=UNLIMITED, profile="daily"),
             "twilio": functools.partial(check_file, path, limits=UNLIMITED, profile="twilio"),
         }
+        if baseline is not None:
+            base_limits = baseline.Limits(size_limit_bytes=10**12, duration_limit_s=1e9)
+            contenders["baseline"] = functools.partial(baseline.check_file, path, limits=base_limits)
+        runs: dict[str, list[float]] = {key: [] for key in contenders}
         for action in contenders.values():  # warm the page cache and the lookup tables
             action()
         for _ in range(ROUNDS):
             for key, action in contenders.items():
                 runs[key].append(_seconds(action))
         medians = {key: statistics.median(values) for key, values in runs.items()}
+        best = {key: min(values) for key, values in runs.items()}
         rows.append({"file": name, **{f"{k}_s": round(v, 5) for k, v in medians.items()},
-                     "daily_ratio": round(medians["daily"] / medians["none"], 3),
-                     "twilio_ratio": round(medians["twilio"] / medians["none"], 3)})
+                     **{f"{k}_ratio": round(v / medians["none"], 3) for k, v in medians.items() if k != "none"},
+                     **{f"{k}_best_s": round(v, 5) for k, v in best.items()},
+                     **{f"{k}_best_ratio": round(v / best["none"], 3) for k, v in best.items() if k != "none"}})
     return rows
 
 
@@ -112,18 +138,27 @@ def wav_scan() -> list[dict[str, Any]]:
 
 def main() -> None:
     """Run both parts, write the JSON results and print the Markdown tables."""
+    parser = argparse.ArgumentParser(description="Benchmark platform profiles.")
+    parser.add_argument("--baseline", metavar="COMMIT", help="also time the package as it was at COMMIT")
+    args = parser.parse_args()
     _ensure_inputs()
-    cost = mp3_path_cost()
+    cost = mp3_path_cost(load_baseline(args.baseline) if args.baseline else None)
     wav = wav_scan()
     out = ROOT / "benchmarks" / "_work"
     out.mkdir(exist_ok=True)
     (out / "bench_profiles.json").write_text(json.dumps({"mp3_path": cost, "wav": wav}, indent=1))
-    print(f"MP3 full scan, median of {ROUNDS} interleaved rounds:\n")
-    print("| file | no profile | profile=\"daily\" | profile=\"twilio\" |")
-    print("|---|---:|---:|---:|")
+    print(f"MP3 full scan, median (best) of {ROUNDS} interleaved rounds, ratio to no profile:\n")
+    keys = [k for k in ("baseline", "none", "daily", "twilio") if f"{k}_s" in cost[0]]
+    titles = {"baseline": "before (baseline)", "none": "no profile", "daily": 'profile="daily"',
+              "twilio": 'profile="twilio"'}
+    print("| file | " + " | ".join(titles[k] for k in keys) + " |")
+    print("|---|" + "---:|" * len(keys))
     for r in cost:
-        print(f"| `{r['file']}` | {r['none_s'] * 1000:.2f} ms | {r['daily_s'] * 1000:.2f} ms ({r['daily_ratio']:.3f}x) "
-              f"| {r['twilio_s'] * 1000:.2f} ms ({r['twilio_ratio']:.3f}x) |")
+        cells = []
+        for k in keys:
+            ratio = "" if k == "none" else f" ({r[k + '_ratio']:.3f}x; best {r[k + '_best_ratio']:.3f}x)"
+            cells.append(f"{r[k + '_s'] * 1000:.2f} ms (best {r[k + '_best_s'] * 1000:.2f}){ratio}")
+        print(f"| `{r['file']}` | " + " | ".join(cells) + " |")
     print("\n| WAV | size | plays | ffmpeg decode | mediacheck scan | speed-up | sample-exact | peak memory |")
     print("|---|---:|---:|---:|---:|---:|:---:|---:|")
     for r in wav:
