@@ -71,6 +71,7 @@ examples:
   mediacheck check --format github --strict a.mp3   annotations in GitHub Actions; warnings fail too
   find . -name '*.mp3' | mediacheck check -         read targets from stdin, one per line
   mediacheck check --max-seconds 30 --max-bytes 5000000 hold.mp3
+  mediacheck check --profile connect prompt.wav     Amazon Connect's rules: 8 kHz mono µ-law WAV, < 50 MB, < 5 min
 
 environment:
   MEDIACHECK_ALLOW_NETWORKS  comma-separated CIDRs added to --allow-network

@@ -46,7 +46,8 @@ examples:
   mediacheck fix designer-track.wav -o hold.mp3            59 s, 22,050 Hz mono, 64 kbps
   mediacheck fix phone-recording.m4a -o hold.mp3 --normalize
   mediacheck fix https://example.com/song.flac -o hold.mp3 --target-seconds 45
-  mediacheck fix long.mp3 -o hold.mp3 --max-seconds 30 --max-bytes 1000000 --force"""
+  mediacheck fix long.mp3 -o hold.mp3 --max-seconds 30 --max-bytes 1000000 --force
+  mediacheck fix music.mp3 -o prompt.wav --profile connect  an 8 kHz mono µ-law WAV for Amazon Connect"""
 
 
 def _fade_seconds(text: str) -> float:
