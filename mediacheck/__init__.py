@@ -11,6 +11,7 @@ import typing
 
 from mediacheck._check import check_bytes, check_file
 from mediacheck._limits import DEFAULT_LIMITS, Limits
+from mediacheck._profiles import Profile
 from mediacheck._report import FetchInfo, Finding, MediaInfo, Redirect, Report, Severity
 from mediacheck._version import __version__
 from mediacheck.exceptions import (
@@ -38,6 +39,7 @@ __all__ = [
     "Limits",
     "MediaInfo",
     "MediacheckError",
+    "Profile",
     "Redirect",
     "Report",
     "SafeFetcher",

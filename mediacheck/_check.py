@@ -5,13 +5,26 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mediacheck._inspector import Inspector
 from mediacheck._limits import DEFAULT_LIMITS, Limits
 from mediacheck._report import Finding, Report, Severity
 
+if TYPE_CHECKING:
+    from mediacheck._profiles import Profile
+
 # 64 KiB reads: large enough that syscall overhead vanishes, small enough that an early stop wastes little.
 READ_CHUNK_BYTES = 64 * 1024
+
+
+def with_profile(limits: Limits, profile: str | Profile | None) -> tuple[Limits, Profile | None]:
+    """Platform profiles (issue 12): the limits and profile to check with; (limits, None) for daily, the default."""
+    if profile is None:
+        return limits, None
+    from mediacheck._profile_config import profile_and_limits
+
+    return profile_and_limits(limits, profile)
 
 
 def _unreadable(target: str, code: str, message: str, hint: str) -> Report:
@@ -19,10 +32,11 @@ def _unreadable(target: str, code: str, message: str, hint: str) -> Report:
 
 
 def check_bytes(data: bytes | bytearray | memoryview, *, limits: Limits = DEFAULT_LIMITS, deep: bool = False,
-                target: str = "<bytes>") -> Report:
-    """Check an in-memory file."""
+                target: str = "<bytes>", profile: str | Profile | None = None) -> Report:
+    """Check an in-memory file (against ``profile``'s rules: a built-in name, a rules-file name or a Profile)."""
+    limits, chosen = with_profile(limits, profile)
     view = memoryview(data).cast("B")
-    inspector = Inspector(limits, declared_size=len(view))
+    inspector = Inspector(limits, declared_size=len(view), profile=chosen)
     inspector.feed(view)
     inspection = inspector.finish()
     report = Report(target=target, findings=inspection.findings, media=inspection.media)
@@ -33,8 +47,10 @@ def check_bytes(data: bytes | bytearray | memoryview, *, limits: Limits = DEFAUL
     return report
 
 
-def check_file(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS, deep: bool = False) -> Report:
-    """Check a local file, reading only as far as the verdict needs."""
+def check_file(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS, deep: bool = False,
+               profile: str | Profile | None = None) -> Report:
+    """Check a local file, reading only as far as the verdict needs (against ``profile``'s rules, default daily)."""
+    limits, chosen = with_profile(limits, profile)
     target = os.fspath(path)
     file_path = Path(target)
     try:
@@ -54,7 +70,7 @@ def check_file(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS,
             if file_path.is_dir():
                 return _unreadable(target, "access.unreadable", f"{target} is a directory, not a file.",
                                    "Name an MP3 file inside it instead.")
-            inspector = Inspector(limits, declared_size=size if file_path.is_file() else None)
+            inspector = Inspector(limits, declared_size=size if file_path.is_file() else None, profile=chosen)
             buffer = bytearray(READ_CHUNK_BYTES)
             view = memoryview(buffer)
             while True:
@@ -76,9 +92,10 @@ def check_file(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS,
 
 
 def check_chunks(chunks: Iterable[bytes], *, limits: Limits = DEFAULT_LIMITS, target: str = "<stream>",
-                 declared_size: int | None = None) -> Report:
+                 declared_size: int | None = None, profile: str | Profile | None = None) -> Report:
     """Check a stream of chunks, pulling no more than the verdict needs."""
-    inspector = Inspector(limits, declared_size=declared_size)
+    limits, chosen = with_profile(limits, profile)
+    inspector = Inspector(limits, declared_size=declared_size, profile=chosen)
     for chunk in chunks:
         if inspector.feed(chunk):
             break
@@ -87,9 +104,11 @@ def check_chunks(chunks: Iterable[bytes], *, limits: Limits = DEFAULT_LIMITS, ta
 
 
 async def acheck_chunks(chunks: AsyncIterable[bytes], *, limits: Limits = DEFAULT_LIMITS,
-                        target: str = "<stream>", declared_size: int | None = None) -> Report:
+                        target: str = "<stream>", declared_size: int | None = None,
+                        profile: str | Profile | None = None) -> Report:
     """Check an async stream of chunks (an upload, say), pulling no more than the verdict needs."""
-    inspector = Inspector(limits, declared_size=declared_size)
+    limits, chosen = with_profile(limits, profile)
+    inspector = Inspector(limits, declared_size=declared_size, profile=chosen)
     async for chunk in chunks:
         if inspector.feed(chunk):
             break

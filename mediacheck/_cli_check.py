@@ -20,9 +20,11 @@ from mediacheck._check import check_file
 from mediacheck._cli_options import (
     add_limit_options,
     add_network_option,
+    add_profile_option,
     allowed_networks,
     limits_from,
     positive_int,
+    profile_from,
 )
 from mediacheck._cli_output import (
     FORMATS,
@@ -39,6 +41,7 @@ from mediacheck.exceptions import AudioToolsMissingError, MediacheckError
 
 if TYPE_CHECKING:
     from mediacheck._fetch import SafeFetcher
+    from mediacheck._profiles import Profile
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -68,6 +71,7 @@ examples:
   mediacheck check --format github --strict a.mp3   annotations in GitHub Actions; warnings fail too
   find . -name '*.mp3' | mediacheck check -         read targets from stdin, one per line
   mediacheck check --max-seconds 30 --max-bytes 5000000 hold.mp3
+  mediacheck check --profile connect prompt.wav     Amazon Connect's rules: 8 kHz mono µ-law WAV, < 50 MB, < 5 min
 
 environment:
   MEDIACHECK_ALLOW_NETWORKS  comma-separated CIDRs added to --allow-network
@@ -105,6 +109,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--strict", action="store_true", help="warnings fail a target too")
     parser.add_argument("--quiet", action="store_true",
                         help="show only failing targets and the summary, and no progress bar")
+    add_profile_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -124,7 +129,7 @@ def _read_stdin_targets() -> list[str]:
     return [line.strip() for line in lines if line.strip()]
 
 
-def _mp3_files(folder: str, recursive: bool) -> list[str | Report]:
+def _mp3_files(folder: str, recursive: bool, suffixes: tuple[str, ...] = (".mp3",)) -> list[str | Report]:
     found: list[str | Report] = []
 
     def unreadable(exc: OSError) -> None:
@@ -134,17 +139,19 @@ def _mp3_files(folder: str, recursive: bool) -> list[str | Report]:
 
     for root, dirs, files in os.walk(folder, onerror=unreadable):
         dirs.sort()
-        found.extend(os.path.join(root, name) for name in sorted(files) if name.lower().endswith(".mp3"))
+        found.extend(os.path.join(root, name) for name in sorted(files) if name.lower().endswith(suffixes))
         if not recursive:
             break
     if not found:
         hint = "Name the files, or point at a folder that has some." if recursive else \
             "Add --recursive to look in its sub-folders, or name the files."
-        found.append(_failing(folder, "access.no-mp3-files", f"The folder {folder} has no .mp3 files.", hint))
+        code = "access.no-mp3-files" if suffixes == (".mp3",) else "access.no-audio-files"
+        found.append(_failing(folder, code, f"The folder {folder} has no {' or '.join(suffixes)} files.", hint))
     return found
 
 
-def expand_targets(given: Sequence[str], *, recursive: bool) -> list[str | Report]:
+def expand_targets(given: Sequence[str], *, recursive: bool,
+                   suffixes: tuple[str, ...] = (".mp3",)) -> list[str | Report]:
     """Targets in order: ``-`` becomes stdin's lines, folders their *.mp3 files (sorted); a report marks a bad one."""
     expanded: list[str | Report] = []
     for target in given:
@@ -155,7 +162,7 @@ def expand_targets(given: Sequence[str], *, recursive: bool) -> list[str | Repor
                 expanded.append(_failing(item, "access.not-found", "An empty target names no file or URL.",
                                          "Check the command line: is a variable that should hold the target unset?"))
             elif not is_url(item) and os.path.isdir(item):
-                expanded.extend(_mp3_files(item, recursive))
+                expanded.extend(_mp3_files(item, recursive, suffixes))
             else:
                 expanded.append(item)
     return expanded
@@ -168,23 +175,25 @@ def _internal_error(target: str, exc: Exception) -> Report:
                     "This is a bug in mediacheck; please report it with the target that caused it.")
 
 
-def _check_path(target: str, limits: Limits, deep: bool) -> Report:
+def _check_path(target: str, limits: Limits, deep: bool, profile: Profile | None = None) -> Report:
     try:
-        return check_file(target, limits=limits, deep=deep)
+        return check_file(target, limits=limits, deep=deep, profile=profile)
     except MediacheckError:
         raise
     except Exception as exc:  # a bug must cost one result, not the whole CI run
         return _internal_error(target, exc)
 
 
-def _check_local(target: str | Report, limits: Limits, deep: bool) -> tuple[Report, float]:
+def _check_local(target: str | Report, limits: Limits, deep: bool,
+                 profile: Profile | None = None) -> tuple[Report, float]:
     started = time.perf_counter()
-    report = target if isinstance(target, Report) else _check_path(target, limits, deep)
+    report = target if isinstance(target, Report) else _check_path(target, limits, deep, profile)
     return report, time.perf_counter() - started
 
 
 def check_targets(targets: Sequence[str | Report], *, limits: Limits, allow_networks: Sequence[str],
-                  deep: bool, concurrency: int, progress: Progress) -> list[tuple[Report, float]]:
+                  deep: bool, concurrency: int, progress: Progress,
+                  profile: Profile | None = None) -> list[tuple[Report, float]]:
     """Check every target, keeping the given order; each result comes with the seconds its check took.
 
     Local files are checked one after another (the scan is CPU-bound pure Python: worker threads would buy
@@ -193,7 +202,7 @@ def check_targets(targets: Sequence[str | Report], *, limits: Limits, allow_netw
     if not any(isinstance(t, str) and is_url(t) for t in targets):
         results = []
         for target in targets:
-            results.append(_check_local(target, limits, deep))
+            results.append(_check_local(target, limits, deep, profile))
             progress.advance()
         return results
 
@@ -212,7 +221,7 @@ def check_targets(targets: Sequence[str | Report], *, limits: Limits, allow_netw
         try:
             outcome.append(asyncio.run(_check_concurrently(
                 targets, limits=limits, allow_networks=allow_networks, deep=deep, concurrency=concurrency,
-                progress=progress)))
+                progress=progress, profile=profile)))
         except BaseException as exc:  # handed to the main thread, which re-raises it
             failure.append(exc)
         finally:
@@ -226,7 +235,8 @@ def check_targets(targets: Sequence[str | Report], *, limits: Limits, allow_netw
 
 
 async def _check_concurrently(targets: Sequence[str | Report], *, limits: Limits, allow_networks: Sequence[str],
-                              deep: bool, concurrency: int, progress: Progress) -> list[tuple[Report, float]]:
+                              deep: bool, concurrency: int, progress: Progress,
+                              profile: Profile | None = None) -> list[tuple[Report, float]]:
 
     # One fetcher for the whole run instead of one per acheck_url call: loading the CA bundle for each
     # fetch cost 20 ms of blocked event loop per URL (half of a 100-URL run, measured with cProfile).
@@ -234,11 +244,12 @@ async def _check_concurrently(targets: Sequence[str | Report], *, limits: Limits
 
     async with SafeFetcher(limits=limits, allow_networks=allow_networks) as fetcher:
         return await _check_with(fetcher, targets, limits=limits, deep=deep, concurrency=concurrency,
-                                 progress=progress)
+                                 progress=progress, profile=profile)
 
 
 async def _check_with(fetcher: SafeFetcher, targets: Sequence[str | Report], *, limits: Limits, deep: bool,
-                      concurrency: int, progress: Progress) -> list[tuple[Report, float]]:
+                      concurrency: int, progress: Progress,
+                      profile: Profile | None = None) -> list[tuple[Report, float]]:
     import asyncio
 
     semaphore = asyncio.Semaphore(concurrency)
@@ -248,7 +259,7 @@ async def _check_with(fetcher: SafeFetcher, targets: Sequence[str | Report], *, 
         async with semaphore:
             started = time.perf_counter()
             try:
-                report = await fetcher.acheck(url, deep=deep)
+                report = await fetcher.acheck(url, deep=deep, profile=profile)
             except MediacheckError:
                 raise
             except Exception as exc:  # a bug must cost one result, not the whole CI run
@@ -258,7 +269,7 @@ async def _check_with(fetcher: SafeFetcher, targets: Sequence[str | Report], *, 
 
     async def check_locals(indexed: list[tuple[int, str | Report]]) -> None:
         for index, target in indexed:
-            results[index] = _check_local(target, limits, deep)
+            results[index] = _check_local(target, limits, deep, profile)
             progress.advance()
             await asyncio.sleep(0)  # let the fetches move between files
 
@@ -300,12 +311,14 @@ def run(args: argparse.Namespace) -> int:
     usage_error: Callable[[str], Any] = args.command_parser.error
     if not args.targets:
         usage_error("no targets given: name files, folders or URLs, or - to read them from stdin")
-    limits = limits_from(args)
+    profile = profile_from(args)
+    limits = limits_from(args, profile)
     try:
         allow_networks = allowed_networks(args.allow_network)
     except argparse.ArgumentTypeError as exc:
         usage_error(str(exc))
-    targets = expand_targets(args.targets, recursive=args.recursive)
+    suffixes = tuple(f".{fmt}" for fmt in profile.formats) if profile is not None else (".mp3",)
+    targets = expand_targets(args.targets, recursive=args.recursive, suffixes=suffixes)
     if not targets:
         usage_error("no targets given: stdin had no lines")
     # Names that are not valid UTF-8 (surrogate-escaped) must print, not crash the run at the last step.
@@ -317,7 +330,7 @@ def run(args: argparse.Namespace) -> int:
                         and bool(sys.stderr is not None and sys.stderr.isatty()))
     try:
         checked = check_targets(targets, limits=limits, allow_networks=allow_networks, deep=args.deep,
-                                concurrency=args.concurrency, progress=progress)
+                                concurrency=args.concurrency, progress=progress, profile=profile)
     except AudioToolsMissingError as exc:
         print(f"mediacheck: error: --deep needs the audio tools: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -16,10 +16,12 @@ from typing import Any
 from mediacheck._cli_options import (
     add_limit_options,
     add_network_option,
+    add_profile_option,
     allowed_networks,
     limits_from,
     positive_int,
     positive_seconds,
+    profile_from,
 )
 from mediacheck._cli_output import Outcome, render
 from mediacheck.exceptions import AudioToolsMissingError, FixError, UsageError
@@ -44,7 +46,8 @@ examples:
   mediacheck fix designer-track.wav -o hold.mp3            59 s, 22,050 Hz mono, 64 kbps
   mediacheck fix phone-recording.m4a -o hold.mp3 --normalize
   mediacheck fix https://example.com/song.flac -o hold.mp3 --target-seconds 45
-  mediacheck fix long.mp3 -o hold.mp3 --max-seconds 30 --max-bytes 1000000 --force"""
+  mediacheck fix long.mp3 -o hold.mp3 --max-seconds 30 --max-bytes 1000000 --force
+  mediacheck fix music.mp3 -o prompt.wav --profile connect  an 8 kHz mono µ-law WAV for Amazon Connect"""
 
 
 def _fade_seconds(text: str) -> float:
@@ -86,6 +89,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     add_network_option(parser, reaches="a URL INPUT", example="127.0.0.0/8")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="how to print the check of the output: text (default) or json")
+    add_profile_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -100,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
     """Run `mediacheck fix` and return the exit code."""
     from mediacheck._fix import fix_file
 
-    limits = limits_from(args)
+    profile = profile_from(args)
+    limits = limits_from(args, profile)
     try:
         networks = allowed_networks(args.allow_network)
     except argparse.ArgumentTypeError as exc:
@@ -111,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
             args.input, args.output, limits=limits, target_seconds=args.target_seconds,
             sample_rate=args.sample_rate, channels=args.channels, bitrate_kbps=args.bitrate,
             fade_seconds=args.fade_seconds, strip_silence=not args.keep_leading_silence,
-            normalize=args.normalize, overwrite=args.force, allow_networks=networks,
+            normalize=args.normalize, overwrite=args.force, allow_networks=networks, profile=profile,
         )
     except FixError as exc:
         print(f"mediacheck fix: {exc}", file=sys.stderr)

@@ -8,8 +8,12 @@ import ipaddress
 import math
 import os
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from mediacheck._limits import DEFAULT_LIMITS, Limits
+
+if TYPE_CHECKING:
+    from mediacheck._profiles import Profile
 
 ALLOW_NETWORKS_ENV = "MEDIACHECK_ALLOW_NETWORKS"
 
@@ -64,10 +68,35 @@ def add_network_option(parser: argparse.ArgumentParser, *, reaches: str, example
                              f"comma-separated), e.g. {example}")
 
 
-def limits_from(args: argparse.Namespace) -> Limits:
-    """The default limits with the command line's --max-bytes, --max-seconds and --timeout applied."""
+def limits_from(args: argparse.Namespace, profile: Profile | None = None) -> Limits:
+    """The default limits (a profile's bounds) with the command line's --max-bytes, --max-seconds, --timeout applied."""
     given = (("size_limit_bytes", args.max_bytes), ("duration_limit_s", args.max_seconds), ("timeout_s", args.timeout))
-    return dataclasses.replace(DEFAULT_LIMITS, **{field: value for field, value in given if value is not None})
+    base = profile.limits() if profile is not None else DEFAULT_LIMITS
+    return dataclasses.replace(base, **{field: value for field, value in given if value is not None})
+
+
+# -- platform profiles (issue 12) ------------------------------------------------------------------------------
+
+def add_profile_option(parser: argparse.ArgumentParser) -> None:
+    """Add --profile NAME (stored as ``profile``)."""
+    parser.add_argument("--profile", metavar="NAME",
+                        help="the platform whose rules apply: daily (default), connect, genesys, twilio, vonage, or "
+                             "a profile defined in ./mediacheck.toml or [tool.mediacheck] in ./pyproject.toml")
+
+
+def profile_from(args: argparse.Namespace) -> Profile | None:
+    """The --profile named (None for daily, the default); a bad name or rules file is the parser's usage error."""
+    if args.profile is None:
+        return None
+    from mediacheck._profile_config import resolve_profile
+    from mediacheck._profiles import DAILY
+    from mediacheck.exceptions import UsageError
+
+    try:
+        profile = resolve_profile(args.profile)
+    except UsageError as exc:
+        args.command_parser.error(f"--profile: {exc}")
+    return None if profile == DAILY else profile
 
 
 def allowed_networks(flags: Iterable[str]) -> tuple[str, ...]:

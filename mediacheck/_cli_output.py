@@ -97,6 +97,8 @@ def describe_media(report: Report) -> str:
     size_is_lower_bound = not media.complete and report.fetch is not None and media.bytes <= report.fetch.bytes_read
     parts.append(f">= {media.bytes:,} bytes" if size_is_lower_bound else f"{media.bytes:,} bytes")
     shape = []
+    if media.wav is not None and media.wav.get("codec_description"):  # a WAV measured under a platform profile
+        shape.append(str(media.wav["codec_description"]))
     if media.mpeg_version and media.layer:
         shape.append(f"MPEG-{media.mpeg_version} Layer {'I' * media.layer if media.layer < 4 else media.layer}")
     if media.bitrate_kbps:

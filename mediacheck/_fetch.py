@@ -17,12 +17,13 @@ from collections.abc import Callable, Iterable, Iterator
 from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import anyio.to_thread
 import httpcore
 import httpx
 
+from mediacheck._check import with_profile
 from mediacheck._fetch_run import FetchRun, FileSink, InspectSink
 from mediacheck._limits import DEFAULT_LIMITS, Limits
 from mediacheck._netguard import AddressPolicy, BlockedAddressError, ResolutionError, Resolver
@@ -30,6 +31,9 @@ from mediacheck._network_backend import AsyncGuardedBackend, DeadlineExceeded, G
 from mediacheck._report import FetchInfo, Finding, Report
 from mediacheck._urlpolicy import FetchableUrl
 from mediacheck.exceptions import UsageError
+
+if TYPE_CHECKING:
+    from mediacheck._profiles import Profile
 
 __all__ = ["SafeFetcher", "acheck_url", "adownload_to_file", "check_url", "download_to_file"]
 
@@ -196,15 +200,21 @@ class SafeFetcher:
         inspection = sink.inspector.finish() if sink.inspector is not None and not run.failed else None
         fetch, findings = run.finish(inspection)
         media_findings = inspection.findings if inspection is not None else ()
-        return Report(target=run.target, findings=tuple(findings) + tuple(media_findings),
-                      media=inspection.media if inspection is not None else None, fetch=fetch)
+        report = Report(target=run.target, findings=tuple(findings) + tuple(media_findings),
+                        media=inspection.media if inspection is not None else None, fetch=fetch)
+        if sink.profile is not None:  # issue 12: the profile's Content-Type rule replaces the default warning
+            from mediacheck._profile_rules import apply_to_fetch
 
-    def check(self, url: str, *, limits: Limits | None = None, deep: bool = False) -> Report:
+            report = apply_to_fetch(report, sink.profile)
+        return report
+
+    def check(self, url: str, *, limits: Limits | None = None, deep: bool = False,
+              profile: str | Profile | None = None) -> Report:
         """Fetch ``url`` through the guard and check what it serves; a refused or failed fetch is a failing Report."""
-        limits = self._limits(limits)
+        limits, chosen = with_profile(self._limits(limits), profile)
         target = _target(url)
         with _deep_tee(deep) as tee:
-            sink = InspectSink(limits, tee[1] if tee else None)
+            sink = InspectSink(limits, tee[1] if tee else None, chosen)
             run = FetchRun(target, limits, sink)
             self._run(run)
             report = self._report(run, sink)
@@ -215,12 +225,13 @@ class SafeFetcher:
                 report = deep_check_file(report, tee[0], limits)
         return report
 
-    async def acheck(self, url: str, *, limits: Limits | None = None, deep: bool = False) -> Report:
+    async def acheck(self, url: str, *, limits: Limits | None = None, deep: bool = False,
+                     profile: str | Profile | None = None) -> Report:
         """The async twin of :meth:`check` (the deep check, if asked for, runs in a worker thread)."""
-        limits = self._limits(limits)
+        limits, chosen = with_profile(self._limits(limits), profile)
         target = _target(url)
         with _deep_tee(deep) as tee:
-            sink = InspectSink(limits, tee[1] if tee else None)
+            sink = InspectSink(limits, tee[1] if tee else None, chosen)
             run = FetchRun(target, limits, sink)
             await self._arun(run)
             report = self._report(run, sink)
@@ -303,21 +314,21 @@ def _download_result(run: FetchRun, sink: FileSink, path: Path) -> tuple[FetchIn
 
 # -- the public facades -----------------------------------------------------------------------------------------
 def check_url(url: str, *, limits: Limits = DEFAULT_LIMITS, allow_networks: Iterable[str] = (),
-              deep: bool = False) -> Report:
+              deep: bool = False, profile: str | Profile | None = None) -> Report:
     """Fetch a URL through the network guard and check what it serves.
 
     Never raises for a bad URL, a refused address or a failed fetch: those are failing Reports with ``url.``
     and ``access.`` findings. ``allow_networks`` (CIDR strings) exempts ranges from the private-address guard.
     """
     with SafeFetcher(limits=limits, allow_networks=allow_networks) as fetcher:
-        return fetcher.check(url, deep=deep)
+        return fetcher.check(url, deep=deep, profile=profile)
 
 
 async def acheck_url(url: str, *, limits: Limits = DEFAULT_LIMITS, allow_networks: Iterable[str] = (),
-                     deep: bool = False) -> Report:
+                     deep: bool = False, profile: str | Profile | None = None) -> Report:
     """Fetch a URL through the network guard and check what it serves, without blocking the event loop."""
     async with SafeFetcher(limits=limits, allow_networks=allow_networks) as fetcher:
-        return await fetcher.acheck(url, deep=deep)
+        return await fetcher.acheck(url, deep=deep, profile=profile)
 
 
 def download_to_file(url: str, dst: str | Path, *, max_bytes: int, limits: Limits = DEFAULT_LIMITS,

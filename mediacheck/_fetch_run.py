@@ -11,7 +11,7 @@ from __future__ import annotations
 import ssl
 import time
 from datetime import datetime
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 import httpx
 
@@ -29,6 +29,9 @@ from mediacheck._network_backend import DeadlineExceeded, time_left
 from mediacheck._report import FetchInfo, Finding, Redirect, Severity
 from mediacheck._urlpolicy import FetchableUrl, check_url_policy, join_location, shorten
 from mediacheck._version import __version__
+
+if TYPE_CHECKING:
+    from mediacheck._profiles import Profile
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 REQUEST_HEADERS = {
@@ -51,9 +54,10 @@ class BodySink(Protocol):
 class InspectSink:
     """Feeds the Inspector and, for a deep check, tees the body (bounded by the size limit) into a file."""
 
-    def __init__(self, limits: Limits, tee: IO[bytes] | None = None) -> None:
+    def __init__(self, limits: Limits, tee: IO[bytes] | None = None, profile: Profile | None = None) -> None:
         self.limits = limits
         self.tee = tee
+        self.profile = profile  # None for daily (issue 12: platform profiles)
         self.inspector: Inspector | None = None
         self._teed = 0
 
@@ -63,7 +67,7 @@ class InspectSink:
                            f"The server announces {content_length:,} bytes; the limit is under "
                            f"{self.limits.size_limit_bytes:,} bytes.",
                            "Shorten the audio or lower the bitrate (e.g. 128 kbps mono is plenty for hold music).")
-        self.inspector = Inspector(self.limits, declared_size=content_length)
+        self.inspector = Inspector(self.limits, declared_size=content_length, profile=self.profile)
         return None
 
     def feed(self, chunk: bytes) -> bool:

@@ -18,13 +18,17 @@ import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mediacheck._check import check_file
+from mediacheck._check import check_file, with_profile
 from mediacheck._deep import SILENCE_THRESHOLD_DBFS, TELEPHONY_TARGET_LUFS
 from mediacheck._ffmpeg import find_ffmpeg, input_arguments
 from mediacheck._limits import DEFAULT_LIMITS, Limits
 from mediacheck._report import Report, Severity
 from mediacheck.exceptions import FixError, UsageError
+
+if TYPE_CHECKING:
+    from mediacheck._profiles import Profile
 
 # One second under the 60 s limit: the encoder's padding adds up to a frame (26 ms at 22,050 Hz) to the
 # stream duration, and a player's rounding should never be what decides acceptance.
@@ -143,15 +147,16 @@ def _ffmpeg_reason(stderr: bytes) -> str:
     return "; ".join(reasons[:3]) or "ffmpeg failed without saying why"
 
 
-def _encode(src: Path, out: Path, plan: FixPlan, display: str) -> None:
+def _encode(src: Path, out: Path, plan: FixPlan, display: str, output: list[str] | None = None) -> None:
+    mp3 = ["-c:a", "libmp3lame", "-b:a", f"{plan.bitrate_kbps}k", "-id3v2_version", "0", "-write_id3v1", "0",
+           "-f", "mp3"]
     command = [
         find_ffmpeg(), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y",
         *input_arguments(src),
         "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1",
         "-af", plan.filters(), "-t", f"{plan.target_seconds:.3f}",
         "-ac", str(plan.channels), "-ar", str(plan.sample_rate),
-        "-c:a", "libmp3lame", "-b:a", f"{plan.bitrate_kbps}k",
-        "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", str(out),
+        *(output or mp3), str(out),
     ]
     try:
         done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -220,17 +225,33 @@ def fix_file(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, limits
              channels: int = DEFAULT_CHANNELS, bitrate_kbps: int = DEFAULT_BITRATE_KBPS,
              fade_seconds: float = DEFAULT_FADE_SECONDS, strip_silence: bool = True, normalize: bool = False,
              overwrite: bool = False, allow_networks: Iterable[str] = (),
-             max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES) -> Report:
+             max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES, profile: str | Profile | None = None) -> Report:
     """Write a compliant MP3 made from ``src`` (a file ffmpeg reads, or an http(s) URL) to ``dst``.
+
+    With a ``profile`` (default daily) the output is what that platform takes: ``connect`` writes an 8 kHz mono
+    µ-law WAV; rate and channels left at their defaults come from the profile.
 
     Returns the check of the written file. Raises FixError when the input is not audio or the output would
     not pass (nothing is left at ``dst`` then), UsageError for options that cannot work together, and
     AudioToolsMissingError without an ffmpeg. ``target_seconds=None`` means one second under the duration
     limit (59.0 s with the default limits; half the limit when it is 2 s or less).
     """
-    plan = plan_fix(limits=limits, target_seconds=target_seconds, sample_rate=sample_rate, channels=channels,
-                    bitrate_kbps=bitrate_kbps, fade_seconds=fade_seconds, strip_silence=strip_silence,
-                    normalize=normalize)
+    limits, chosen = with_profile(limits, profile)
+    output: list[str] | None = None
+    suffix = ".part.mp3"
+    if chosen is None:
+        plan = plan_fix(limits=limits, target_seconds=target_seconds, sample_rate=sample_rate, channels=channels,
+                        bitrate_kbps=bitrate_kbps, fade_seconds=fade_seconds, strip_silence=strip_silence,
+                        normalize=normalize)
+    else:  # issue 12: the profile's output format, codec, rate and channels
+        from mediacheck._fix_profile import output_arguments, profile_plan
+
+        plan, target = profile_plan(
+            chosen, limits=limits, target_seconds=target_seconds,
+            sample_rate=None if sample_rate == DEFAULT_SAMPLE_RATE else sample_rate,
+            channels=None if channels == DEFAULT_CHANNELS else channels, bitrate_kbps=bitrate_kbps,
+            fade_seconds=fade_seconds, strip_silence=strip_silence, normalize=normalize)
+        output, suffix = output_arguments(target, plan), f".part.{target.format}"
     dst_path = Path(os.fspath(dst))
     source_text = os.fspath(src)
     is_url = _URL.match(source_text) is not None
@@ -246,11 +267,11 @@ def fix_file(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, limits
         else:
             src_path = Path(source_text)
         _refuse_non_audio(src_path, source_text)
-        out = stack.enter_context(_temporary_beside(dst_path, ".part.mp3"))
-        _encode(src_path, out, plan, source_text)
+        out = stack.enter_context(_temporary_beside(dst_path, suffix))
+        _encode(src_path, out, plan, source_text, output)
         if out.stat().st_size == 0:
             raise FixError(f"{source_text} gave no audio to keep (is it silent throughout?)", reason="empty")
-        report = check_file(out, limits=limits)
+        report = check_file(out, limits=limits, profile=chosen)
         if report.media is not None and report.media.frames == 0:
             raise FixError(f"{source_text} gave no audio to keep (is it silent throughout?)", reason="empty")
         if not report.ok:

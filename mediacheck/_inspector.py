@@ -9,12 +9,18 @@ this module joins them and turns the facts into the report's :class:`MediaInfo`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mediacheck._facts import MediaFacts
 from mediacheck._limits import DEFAULT_LIMITS, Limits
+from mediacheck._profiles import DAILY
 from mediacheck._report import Finding, MediaInfo
 from mediacheck._rules import evaluate
 from mediacheck._scan.scanner import StreamScanner
+
+if TYPE_CHECKING:
+    from mediacheck._profiles import Profile
+    from mediacheck._scan.router import FormatRouter
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +34,18 @@ class Inspection:
 class Inspector:
     """Measures a byte stream fed in chunks; ``feed`` returns True once the verdict is certain."""
 
-    def __init__(self, limits: Limits = DEFAULT_LIMITS, *, declared_size: int | None = None) -> None:
+    def __init__(self, limits: Limits = DEFAULT_LIMITS, *, declared_size: int | None = None,
+                 profile: Profile | None = None) -> None:
         self._limits = limits
-        self._scanner = StreamScanner(limits, declared_size)
+        # Platform profiles (issue 12): None and daily keep the original scanner and rules, untouched.
+        self._profile = None if profile is None or profile == DAILY else profile
+        self._scanner: StreamScanner | FormatRouter
+        if self._profile is not None and self._profile.reads_wav:
+            from mediacheck._scan.router import FormatRouter
+
+            self._scanner = FormatRouter(limits, declared_size)
+        else:
+            self._scanner = StreamScanner(limits, declared_size)
 
     @property
     def done(self) -> bool:
@@ -49,6 +64,12 @@ class Inspector:
     def finish(self) -> Inspection:
         """End the stream and return the measurements and findings."""
         facts = self._scanner.finish()
+        if self._profile is not None:
+            from mediacheck._profile_rules import inspect_for_profile
+
+            media, findings = inspect_for_profile(facts, self._limits, self._profile, media_info)
+            return Inspection(media, findings)
+        assert isinstance(facts, MediaFacts)
         return Inspection(media_info(facts), evaluate(facts, self._limits))
 
 

@@ -50,10 +50,13 @@ class MediaInfo:
     # when not measured. Plain JSON-ready mappings so the report stays one to_dict() away from the wire.
     tags: Mapping[str, Any] | None = None
     audio: Mapping[str, Any] | None = None
+    # A WAV file's container and fmt chunk details (platform profiles that accept WAV); absent from the JSON
+    # when None, so reports of every other file are unchanged.
+    wav: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The media facts as the JSON object of the public contract."""
-        return {
+        data = {
             "format": self.format,
             "duration_s": self.duration_s,
             "stream_duration_s": self.stream_duration_s,
@@ -69,6 +72,9 @@ class MediaInfo:
             "tags": dict(self.tags) if self.tags is not None else None,
             "audio": dict(self.audio) if self.audio is not None else None,
         }
+        if self.wav is not None:
+            data["wav"] = dict(self.wav)
+        return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,9 +28,9 @@ class ServiceResources:
     slots: anyio.Semaphore
     fetcher: SafeFetcher
 
-    async def check_url(self, url: str, limits: Limits) -> Report:
+    async def check_url(self, url: str, limits: Limits, profile: str | None = None) -> Report:
         """Fetch ``url`` through the guard and check it (a refused or failed fetch is a failing Report)."""
-        return await self.fetcher.acheck(url, limits=limits)
+        return await self.fetcher.acheck(url, limits=limits, profile=profile)
 
 
 @asynccontextmanager

@@ -45,6 +45,7 @@ class CheckRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"url": _EXAMPLE_URL},
         {"url": _EXAMPLE_URL, "max_bytes": 10_485_760, "max_seconds": 30.0},
+        {"url": "https://example.com/static/prompt.wav", "profile": "connect"},
     ]})
 
     url: Annotated[str, Field(strict=True, min_length=1, max_length=MAX_URL_CHARS,
@@ -54,6 +55,10 @@ class CheckRequest(BaseModel):
         Field(default=None, description="Size limit in bytes (exclusive); default 10,000,000."))
     max_seconds: Annotated[float, Field(strict=True, gt=0, le=MAX_SECONDS_CEILING, allow_inf_nan=False)] | None = (
         Field(default=None, description="Duration limit in seconds (exclusive); default 60."))
+    # Platform profiles (issue 12): the names mirror mediacheck.service.profiles.ProfileName (a test holds them equal).
+    profile: Literal["daily", "connect", "genesys", "twilio", "vonage"] | None = Field(
+        default=None, description="The platform whose rules apply (default daily); its size and duration bounds "
+                                  "replace the defaults unless max_bytes/max_seconds are given.")
 
 
 class _Open(BaseModel):

@@ -5,16 +5,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from starlette.requests import ClientDisconnect
 
 from mediacheck._check import acheck_chunks
 from mediacheck.service.deps import ApiKey, CheckSlot, Resources
 from mediacheck.service.metrics import record_check
+from mediacheck.service.profiles import PROFILE_DESCRIPTION, ProfileName, profiled_limits
 from mediacheck.service.schemas import CheckRequest, ErrorOut, ReportOut
 from mediacheck.service.upload import MultipartFileStream, MultipartParseError, NotMultipartError
 
@@ -38,7 +39,7 @@ async def check_url(body: CheckRequest, resources: Resources, _key: ApiKey, _slo
     A failing verdict (not MP3, too long, private address, 404, ...) is still a 200: the Report is the answer,
     with ``ok`` false and findings that say what to fix. ``max_bytes``/``max_seconds`` replace the default limits.
     """
-    limits = resources.limits
+    limits = profiled_limits(body.profile, resources.limits)
     changes: dict[str, Any] = {}
     if body.max_bytes is not None:
         changes["size_limit_bytes"] = body.max_bytes
@@ -46,7 +47,7 @@ async def check_url(body: CheckRequest, resources: Resources, _key: ApiKey, _slo
         changes["duration_limit_s"] = body.max_seconds
     if changes:
         limits = dataclasses.replace(limits, **changes)
-    report = await resources.check_url(body.url, limits)
+    report = await resources.check_url(body.url, limits, body.profile)
     record_check(report, "url")
     return report.to_dict()
 
@@ -73,14 +74,20 @@ _UPLOAD_BODY = {
                             "content": {"application/json": {"schema": {
                                 "$ref": "#/components/schemas/HTTPValidationError"}}}}})
 async def check_upload(request: Request, response: Response, resources: Resources, _key: ApiKey,
-                       _slot: CheckSlot) -> dict[str, Any]:
+                       _slot: CheckSlot,
+                       profile: Annotated[ProfileName | None, Query(description=PROFILE_DESCRIPTION)] = None,
+                       ) -> dict[str, Any]:
     """Check the multipart field ``file`` while it arrives, stopping as soon as the verdict is certain.
 
     The body is never buffered: it streams into the inspector chunk by chunk. A file over the size limit
     gets a ``size.too-large`` report as soon as the limit is crossed (the rest is never read); a body over
-    MEDIACHECK_MAX_UPLOAD_BYTES is refused with 413.
+    MEDIACHECK_MAX_UPLOAD_BYTES is refused with 413. ``?profile=connect`` judges it by that platform's rules.
     """
-    limits = resources.limits
+    unknown = sorted(set(request.query_params) - {"profile"})
+    if unknown:  # refused like unknown JSON fields: a typo (?profil=connect) must not silently check by daily's rules
+        raise RequestValidationError([{"type": "extra_forbidden", "loc": ("query", unknown[0]),
+                                       "msg": "Unknown query parameter; the only one is `profile`.", "input": None}])
+    limits = profiled_limits(profile, resources.limits)
     try:
         form = MultipartFileStream(request.headers.get("content-type", ""))
     except NotMultipartError as exc:
@@ -100,7 +107,7 @@ async def check_upload(request: Request, response: Response, resources: Resource
         # One deadline for the whole upload: a client trickling bytes must not hold a check slot forever.
         with anyio.fail_after(limits.timeout_s):
             async with aclosing(file_chunks()) as chunks:
-                report = await acheck_chunks(chunks, limits=limits, target="<upload>")
+                report = await acheck_chunks(chunks, limits=limits, target="<upload>", profile=profile)
     except TimeoutError:
         raise HTTPException(status.HTTP_408_REQUEST_TIMEOUT,
                             detail=f"The upload did not arrive within {limits.timeout_s:g} s.") from None

@@ -1,0 +1,29 @@
+"""Platform profiles in the service: the names a request may ask for, and the limits a profiled check runs under.
+
+Only the built-in profiles are offered (a rules file is a local, per-project thing); ``daily`` is the default and
+keeps the service's configured limits. Another profile brings its own size and duration bounds, the size capped
+at the request ceiling, because the service fetches for strangers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from mediacheck._limits import Limits
+from mediacheck._profiles import BUILTIN_PROFILES
+from mediacheck.service.schemas import MAX_BYTES_CEILING
+
+ProfileName = Literal["daily", "connect", "genesys", "twilio", "vonage"]
+
+PROFILE_DESCRIPTION = ("The platform whose rules apply: daily (the default: MP3, under 10 MB and 60 s), connect "
+                       "(Amazon Connect: 8 kHz mono µ-law WAV, under 50 MB and 5 min), genesys (WAV, at most "
+                       "25 MB), twilio (MP3 or WAV with an audio Content-Type), vonage (MP3 or 16-bit WAV).")
+
+
+def profiled_limits(name: str | None, limits: Limits) -> Limits:
+    """The service's ``limits`` for daily; for another profile its bounds, the size capped at the request ceiling."""
+    if name is None or name == "daily":
+        return limits
+    bounded = BUILTIN_PROFILES[name].limits(limits)
+    return dataclasses.replace(bounded, size_limit_bytes=min(bounded.size_limit_bytes, MAX_BYTES_CEILING))
