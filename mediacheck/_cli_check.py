@@ -33,6 +33,7 @@ from mediacheck._cli_output import (
     render,
     render_github_summary,
 )
+from mediacheck._cli_stream import write_stdout
 from mediacheck._limits import Limits
 from mediacheck._report import Finding, Report, Severity
 from mediacheck.exceptions import AudioToolsMissingError, MediacheckError
@@ -283,18 +284,6 @@ def _use_colour(stream: Any) -> bool:
     return bool(isatty and isatty())
 
 
-def _write(text: str) -> None:
-    if sys.stdout is None:  # started with stdout closed (`>&-`): the exit code is the whole answer
-        return
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # The reader (`| head`) left: point stdout at /dev/null so the interpreter's final flush stays quiet.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-
-
 def run(args: argparse.Namespace) -> int:
     """Run `mediacheck check` and return the exit code."""
     usage_error: Callable[[str], Any] = args.command_parser.error
@@ -325,7 +314,7 @@ def run(args: argparse.Namespace) -> int:
         progress.close()
     outcomes = [Outcome(report, elapsed, failed=not report.ok or (args.strict and bool(report.warnings)))
                 for report, elapsed in checked]
-    _write(render(args.format, outcomes, limits, colour=_use_colour(sys.stdout), quiet=args.quiet))
+    write_stdout(render(args.format, outcomes, limits, colour=_use_colour(sys.stdout), quiet=args.quiet))
     step_summary = os.environ.get(GITHUB_STEP_SUMMARY_ENV)
     if args.format == "github" and step_summary:
         try:

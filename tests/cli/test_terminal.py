@@ -5,6 +5,7 @@ from __future__ import annotations
 import array
 import errno
 import fcntl
+import json
 import os
 import pty
 import signal
@@ -151,3 +152,20 @@ def test_closed_pipe_is_quiet(fixtures_dir: Path) -> None:
     assert first.startswith(b"PASS ") or first.startswith(b"FAIL ")
     assert b"Traceback" not in err
     assert process.returncode == 1
+
+
+def test_dialin_config_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    """`mediacheck dialin-config body.json | head`: a reader that has already gone costs no BrokenPipeError."""
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps({"type": "pin_dialin", "phone_number": "+1 805 870 0061"}))
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    for fmt in ("text", "json"):
+        process = subprocess.Popen([sys.executable, "-m", "mediacheck", "dialin-config", "--format", fmt, str(body)],
+                                   cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        assert process.stdout is not None
+        process.stdout.close()  # the reader leaves before the CLI has written a byte
+        _, err = process.communicate(timeout=60)
+        assert b"Traceback" not in err, err.decode()
+        assert b"BrokenPipeError" not in err
+        assert process.returncode == 1  # the body fails (spaces in the number); the exit code still says so
