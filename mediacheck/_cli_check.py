@@ -101,6 +101,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                              f"after another, the scan being CPU-bound (default {DEFAULT_CONCURRENCY})")
     parser.add_argument("--recursive", action="store_true",
                         help="expand folders to the *.mp3 files in all their sub-folders too")
+    parser.add_argument("--all-files", action="store_true",
+                        help="expand folders to every file, not only those named *.mp3 (the others are skipped "
+                             "by default, and their number is printed on stderr)")
     parser.add_argument("--deep", action="store_true",
                         help="also decode the audio with ffmpeg and judge how it sounds (needs mediacheck[audio])")
     parser.add_argument("--strict", action="store_true", help="warnings fail a target too")
@@ -125,8 +128,14 @@ def _read_stdin_targets() -> list[str]:
     return [line.strip() for line in lines if line.strip()]
 
 
-def _mp3_files(folder: str, recursive: bool) -> list[str | Report]:
+def _is_mp3_name(name: str) -> bool:
+    return name.lower().endswith(".mp3")
+
+
+def _folder_files(folder: str, recursive: bool, all_files: bool) -> tuple[list[str | Report], int]:
+    """The files of a folder to check (sorted; *.mp3 only unless ``all_files``) and how many others were skipped."""
     found: list[str | Report] = []
+    skipped = 0
 
     def unreadable(exc: OSError) -> None:
         where = exc.filename or folder
@@ -135,19 +144,29 @@ def _mp3_files(folder: str, recursive: bool) -> list[str | Report]:
 
     for root, dirs, files in os.walk(folder, onerror=unreadable):
         dirs.sort()
-        found.extend(os.path.join(root, name) for name in sorted(files) if name.lower().endswith(".mp3"))
+        for name in sorted(files):
+            if all_files or _is_mp3_name(name):
+                found.append(os.path.join(root, name))
+            else:
+                skipped += 1
         if not recursive:
             break
     if not found:
+        others = (f" ({skipped} other file{'s' * (skipped != 1)} skipped: --all-files checks every file)"
+                  if skipped else "")
         hint = "Name the files, or point at a folder that has some." if recursive else \
             "Add --recursive to look in its sub-folders, or name the files."
-        found.append(_failing(folder, "access.no-mp3-files", f"The folder {folder} has no .mp3 files.", hint))
-    return found
+        what = "files" if all_files else ".mp3 files"
+        found.append(_failing(folder, "access.no-mp3-files", f"The folder {folder} has no {what}{others}.", hint))
+    return found, skipped
 
 
-def expand_targets(given: Sequence[str], *, recursive: bool) -> list[str | Report]:
-    """Targets in order: ``-`` becomes stdin's lines, folders their *.mp3 files (sorted); a report marks a bad one."""
+def expand_targets(given: Sequence[str], *, recursive: bool, all_files: bool = False,
+                   ) -> tuple[list[str | Report], list[tuple[str, int]]]:
+    """Targets in order (``-`` becomes stdin's lines, folders their files, sorted; a report marks a bad one), and
+    (folder, count) for each folder whose non-MP3 files were skipped."""
     expanded: list[str | Report] = []
+    skipped: list[tuple[str, int]] = []
     for target in given:
         items = _read_stdin_targets() if target == "-" else [target]
         for item in items:
@@ -156,10 +175,13 @@ def expand_targets(given: Sequence[str], *, recursive: bool) -> list[str | Repor
                 expanded.append(_failing(item, "access.not-found", "An empty target names no file or URL.",
                                          "Check the command line: is a variable that should hold the target unset?"))
             elif not is_url(item) and os.path.isdir(item):
-                expanded.extend(_mp3_files(item, recursive))
+                files, count = _folder_files(item, recursive, all_files)
+                expanded.extend(files)
+                if count:
+                    skipped.append((item, count))
             else:
                 expanded.append(item)
-    return expanded
+    return expanded, skipped
 
 
 # --- running -----------------------------------------------------------------------------------------------
@@ -284,6 +306,14 @@ def _use_colour(stream: Any) -> bool:
     return bool(isatty and isatty())
 
 
+def _note_skipped(skipped: Sequence[tuple[str, int]]) -> None:
+    if sys.stderr is None:
+        return
+    for folder, count in skipped:
+        print(f"mediacheck: skipped {count} file{'s' * (count != 1)} in {folder} not named *.mp3 "
+              "(--all-files checks every file)", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run `mediacheck check` and return the exit code."""
     usage_error: Callable[[str], Any] = args.command_parser.error
@@ -294,7 +324,7 @@ def run(args: argparse.Namespace) -> int:
         allow_networks = allowed_networks(args.allow_network)
     except argparse.ArgumentTypeError as exc:
         usage_error(str(exc))
-    targets = expand_targets(args.targets, recursive=args.recursive)
+    targets, skipped = expand_targets(args.targets, recursive=args.recursive, all_files=args.all_files)
     if not targets:
         usage_error("no targets given: stdin had no lines")
     # Names that are not valid UTF-8 (surrogate-escaped) must print, not crash the run at the last step.
@@ -314,6 +344,7 @@ def run(args: argparse.Namespace) -> int:
         progress.close()
     outcomes = [Outcome(report, elapsed, failed=not report.ok or (args.strict and bool(report.warnings)))
                 for report, elapsed in checked]
+    _note_skipped(skipped)
     write_stdout(render(args.format, outcomes, limits, colour=_use_colour(sys.stdout), quiet=args.quiet))
     step_summary = os.environ.get(GITHUB_STEP_SUMMARY_ENV)
     if args.format == "github" and step_summary:

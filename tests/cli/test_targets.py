@@ -56,6 +56,35 @@ class TestFolders:
         assert "--recursive" in finding["hint"]
 
 
+class TestSkippedFiles:
+    """A folder's files that are not named *.mp3 are counted aloud, and --all-files checks them too."""
+
+    def test_skipped_files_are_counted_on_stderr(self, run_cli: RunCli, tree: Path) -> None:
+        """The two files not named *.mp3 are skipped, and stderr says how many and where."""
+        result = run_cli("check", "--format", "json", str(tree))
+        assert len(_targets(result.out)) == 3
+        assert f"skipped 2 files in {tree} not named *.mp3 (--all-files checks every file)" in result.err
+
+    def test_all_files_checks_every_file(self, run_cli: RunCli, tree: Path) -> None:
+        """--all-files makes every file of the folder a target, sorted; the text and JPEG files fail as not MP3."""
+        result = run_cli("check", "--format", "json", "--all-files", str(tree))
+        results = json.loads(result.out)["results"]
+        assert [r["target"] for r in results] == [str(tree / n) for n in (
+            "LOUD.MP3", "a.mp3", "cover.jpg", "readme.txt", "z.mp3")]
+        assert [r["ok"] for r in results] == [True, True, False, False, True]
+        assert results[2]["findings"][0]["code"] == "format.not-mp3"
+        assert result.code == 1
+        assert "skipped" not in result.err
+
+    def test_a_folder_of_other_files_says_what_it_skipped(self, run_cli: RunCli, tmp_path: Path) -> None:
+        """A folder with no .mp3 file but a WAV fails, and its message counts the file it skipped."""
+        (tmp_path / "hold.wav").write_bytes(b"RIFF")
+        result = run_cli("check", "--format", "json", str(tmp_path))
+        finding = json.loads(result.out)["results"][0]["findings"][0]
+        assert finding["code"] == "access.no-mp3-files"
+        assert "1 other file skipped: --all-files checks every file" in finding["message"]
+
+
 class TestStdin:
     """`-` reads targets from stdin, one per line."""
 
