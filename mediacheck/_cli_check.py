@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mediacheck._check import check_file
+from mediacheck._cli_hints import report_for_cli
 from mediacheck._cli_options import (
     add_limit_options,
     add_network_option,
@@ -342,7 +343,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     finally:
         progress.close()
-    outcomes = [Outcome(report, elapsed, failed=not report.ok or (args.strict and bool(report.warnings)))
+    outcomes = [Outcome(report_for_cli(report, limits, allow_networks), elapsed,
+                        failed=not report.ok or (args.strict and bool(report.warnings)))
                 for report, elapsed in checked]
     _note_skipped(skipped)
     write_stdout(render(args.format, outcomes, limits, colour=_use_colour(sys.stdout), quiet=args.quiet))

@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 # The limit and network options mean exactly what they mean for `mediacheck check`, so they parse the same way.
+from mediacheck._cli_hints import dialin_report_for_cli
 from mediacheck._cli_options import add_limit_options, add_network_option, allowed_networks, limits_from
 from mediacheck._cli_stream import write_stdout
 
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
                                 check_hold_music=args.check_hold_music)
     if duplicates:
         report = DialinReport(duplicates + report.findings, report.hold_music)
+    report = dialin_report_for_cli(report, limits, allow_networks)
     # The whole answer is rendered first and written once, so a reader that leaves early (`| head`) costs
     # a quiet exit, not a BrokenPipeError traceback half-way through.
     if args.format == "json":
