@@ -26,6 +26,7 @@ if typing.TYPE_CHECKING:
     from mediacheck._dialin import DialinFinding, DialinReport, alint_dialin_config, lint_dialin_config
     from mediacheck._fetch import SafeFetcher, acheck_url, check_url
     from mediacheck._fix import fix_file
+    from mediacheck._fix_report import FixChange, FixReport
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -34,7 +35,9 @@ __all__ = [
     "DialinReport",
     "FetchInfo",
     "Finding",
+    "FixChange",
     "FixError",
+    "FixReport",
     "InvalidLimitsError",
     "Limits",
     "MediaInfo",
@@ -65,6 +68,8 @@ _LAZY = {
     "acheck_url": "mediacheck._fetch",
     "check_url": "mediacheck._fetch",
     "fix_file": "mediacheck._fix",
+    "FixChange": "mediacheck._fix_report",
+    "FixReport": "mediacheck._fix_report",
 }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import stat
 from collections.abc import AsyncIterable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,30 +49,81 @@ def check_bytes(data: bytes | bytearray | memoryview, *, limits: Limits = DEFAUL
     return report
 
 
-def check_file(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS, deep: bool = False,
-               profile: str | Profile | None = None) -> Report:
-    """Check a local file, reading only as far as the verdict needs (against ``profile``'s rules, default daily)."""
-    limits, chosen = with_profile(limits, profile)
-    target = os.fspath(path)
-    file_path = Path(target)
+def _is_anonymous_pipe(fd: int) -> bool:
+    # A pipe a shell made (`<(curl ...)`, `/dev/stdin` in a pipeline) has a writer that is already running; a
+    # named FIFO may never get one. Linux tells them apart by what the open descriptor points at.
     try:
-        handle = file_path.open("rb")
+        return os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:")
+    except OSError:
+        return False
+
+
+# POSIX only; Windows has no FIFOs to block on.
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+def _open_for_reading(target: str) -> io.BufferedReader | Report:
+    """The file opened for reading, or the failing report that says why it cannot be read.
+
+    The open never blocks: a named FIFO, which may never get a writer, is refused; a pipe a shell already
+    feeds is read, and so are devices (``/dev/zero`` is an endless stream the scan stops on by itself).
+    """
+    try:
+        fd = os.open(target, os.O_RDONLY | _O_NONBLOCK | getattr(os, "O_BINARY", 0))
+    except ValueError:  # "embedded null byte": no file system can hold such a name
+        shown = target.replace("\0", "\\0")
+        return _unreadable(target, "access.not-found",
+                           f"There is no file at {shown}: a path cannot contain a NUL byte.",
+                           "Check how the path was made; a NUL byte usually comes from a script's string handling.")
     except FileNotFoundError:
         return _unreadable(target, "access.not-found", f"There is no file at {target}.",
                            "Check the path; it is relative to the current directory.")
     except IsADirectoryError:
-        return _unreadable(target, "access.unreadable", f"{target} is a directory, not a file.",
-                           "Name an MP3 file inside it instead.")
+        return _directory(target)
     except OSError as exc:
         return _unreadable(target, "access.unreadable", f"{target} cannot be read: {exc.strerror or exc}.",
                            "Check the file's permissions.")
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            os.close(fd)
+            return _directory(target)
+        if stat.S_ISFIFO(mode) and not _is_anonymous_pipe(fd):
+            os.close(fd)
+            return _unreadable(target, "access.unreadable", f"{target} is a named pipe (FIFO), not a file.",
+                               "Name an MP3 file; to check audio that arrives through a pipe, save it to a file first.")
+        if _O_NONBLOCK:
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except OSError as exc:
+        os.close(fd)
+        return _unreadable(target, "access.unreadable", f"{target} cannot be read: {exc.strerror or exc}.",
+                           "Check the file and the disk it is on.")
+
+
+def _directory(target: str) -> Report:
+    return _unreadable(target, "access.unreadable", f"{target} is a directory, not a file.",
+                       "Name an MP3 file inside it instead.")
+
+
+def check_file(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS, deep: bool = False,
+               profile: str | Profile | None = None) -> Report:
+    """Check a local file, reading only as far as the verdict needs (against ``profile``'s rules, default daily).
+
+    A named FIFO is a failing report (``access.unreadable``) rather than a wait for a writer that may never
+    come, and a path with a NUL byte is one too (``access.not-found``).
+    """
+    limits, chosen = with_profile(limits, profile)
+    target = os.fspath(path)
+    file_path = Path(target)
+    handle = _open_for_reading(target)
+    if isinstance(handle, Report):
+        return handle
     with handle:
         try:
-            size = os.fstat(handle.fileno()).st_size
-            if file_path.is_dir():
-                return _unreadable(target, "access.unreadable", f"{target} is a directory, not a file.",
-                                   "Name an MP3 file inside it instead.")
-            inspector = Inspector(limits, declared_size=size if file_path.is_file() else None, profile=chosen)
+            size = os.fstat(handle.fileno())
+            declared = size.st_size if stat.S_ISREG(size.st_mode) else None
+            inspector = Inspector(limits, declared_size=declared, profile=chosen)
             buffer = bytearray(READ_CHUNK_BYTES)
             view = memoryview(buffer)
             while True:

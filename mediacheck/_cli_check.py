@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mediacheck._check import check_file
+from mediacheck._cli_hints import report_for_cli
 from mediacheck._cli_options import (
     add_limit_options,
     add_network_option,
@@ -35,6 +36,7 @@ from mediacheck._cli_output import (
     render,
     render_github_summary,
 )
+from mediacheck._cli_stream import write_stdout
 from mediacheck._limits import Limits
 from mediacheck._report import Finding, Report, Severity
 from mediacheck.exceptions import AudioToolsMissingError, MediacheckError
@@ -104,6 +106,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                              f"after another, the scan being CPU-bound (default {DEFAULT_CONCURRENCY})")
     parser.add_argument("--recursive", action="store_true",
                         help="expand folders to the *.mp3 files in all their sub-folders too")
+    parser.add_argument("--all-files", action="store_true",
+                        help="expand folders to every file, not only those named *.mp3 (the others are skipped "
+                             "by default, and their number is printed on stderr)")
     parser.add_argument("--deep", action="store_true",
                         help="also decode the audio with ffmpeg and judge how it sounds (needs mediacheck[audio])")
     parser.add_argument("--strict", action="store_true", help="warnings fail a target too")
@@ -129,8 +134,12 @@ def _read_stdin_targets() -> list[str]:
     return [line.strip() for line in lines if line.strip()]
 
 
-def _mp3_files(folder: str, recursive: bool, suffixes: tuple[str, ...] = (".mp3",)) -> list[str | Report]:
+def _folder_files(folder: str, recursive: bool, all_files: bool,
+                  suffixes: tuple[str, ...] = (".mp3",)) -> tuple[list[str | Report], int]:
+    """The files of a folder to check (sorted; those named ``suffixes`` unless ``all_files``) and how many others
+    were skipped."""
     found: list[str | Report] = []
+    skipped = 0
 
     def unreadable(exc: OSError) -> None:
         where = exc.filename or folder
@@ -139,21 +148,30 @@ def _mp3_files(folder: str, recursive: bool, suffixes: tuple[str, ...] = (".mp3"
 
     for root, dirs, files in os.walk(folder, onerror=unreadable):
         dirs.sort()
-        found.extend(os.path.join(root, name) for name in sorted(files) if name.lower().endswith(suffixes))
+        for name in sorted(files):
+            if all_files or name.lower().endswith(suffixes):
+                found.append(os.path.join(root, name))
+            else:
+                skipped += 1
         if not recursive:
             break
     if not found:
+        others = (f" ({skipped} other file{'s' * (skipped != 1)} skipped: --all-files checks every file)"
+                  if skipped else "")
         hint = "Name the files, or point at a folder that has some." if recursive else \
             "Add --recursive to look in its sub-folders, or name the files."
+        what = "files" if all_files else f"{' or '.join(suffixes)} files"
         code = "access.no-mp3-files" if suffixes == (".mp3",) else "access.no-audio-files"
-        found.append(_failing(folder, code, f"The folder {folder} has no {' or '.join(suffixes)} files.", hint))
-    return found
+        found.append(_failing(folder, code, f"The folder {folder} has no {what}{others}.", hint))
+    return found, skipped
 
 
-def expand_targets(given: Sequence[str], *, recursive: bool,
-                   suffixes: tuple[str, ...] = (".mp3",)) -> list[str | Report]:
-    """Targets in order: ``-`` becomes stdin's lines, folders their *.mp3 files (sorted); a report marks a bad one."""
+def expand_targets(given: Sequence[str], *, recursive: bool, all_files: bool = False,
+                   suffixes: tuple[str, ...] = (".mp3",)) -> tuple[list[str | Report], list[tuple[str, int]]]:
+    """Targets in order (``-`` becomes stdin's lines, folders their files, sorted; a report marks a bad one), and
+    (folder, count) for each folder whose other files were skipped."""
     expanded: list[str | Report] = []
+    skipped: list[tuple[str, int]] = []
     for target in given:
         items = _read_stdin_targets() if target == "-" else [target]
         for item in items:
@@ -162,10 +180,13 @@ def expand_targets(given: Sequence[str], *, recursive: bool,
                 expanded.append(_failing(item, "access.not-found", "An empty target names no file or URL.",
                                          "Check the command line: is a variable that should hold the target unset?"))
             elif not is_url(item) and os.path.isdir(item):
-                expanded.extend(_mp3_files(item, recursive, suffixes))
+                files, count = _folder_files(item, recursive, all_files, suffixes)
+                expanded.extend(files)
+                if count:
+                    skipped.append((item, count))
             else:
                 expanded.append(item)
-    return expanded
+    return expanded, skipped
 
 
 # --- running -----------------------------------------------------------------------------------------------
@@ -294,16 +315,13 @@ def _use_colour(stream: Any) -> bool:
     return bool(isatty and isatty())
 
 
-def _write(text: str) -> None:
-    if sys.stdout is None:  # started with stdout closed (`>&-`): the exit code is the whole answer
+def _note_skipped(skipped: Sequence[tuple[str, int]], suffixes: tuple[str, ...]) -> None:
+    if sys.stderr is None:
         return
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # The reader (`| head`) left: point stdout at /dev/null so the interpreter's final flush stays quiet.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    named = " or ".join(f"*{suffix}" for suffix in suffixes)
+    for folder, count in skipped:
+        print(f"mediacheck: skipped {count} file{'s' * (count != 1)} in {folder} not named {named} "
+              "(--all-files checks every file)", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -318,7 +336,8 @@ def run(args: argparse.Namespace) -> int:
     except argparse.ArgumentTypeError as exc:
         usage_error(str(exc))
     suffixes = tuple(f".{fmt}" for fmt in profile.formats) if profile is not None else (".mp3",)
-    targets = expand_targets(args.targets, recursive=args.recursive, suffixes=suffixes)
+    targets, skipped = expand_targets(args.targets, recursive=args.recursive, all_files=args.all_files,
+                                      suffixes=suffixes)
     if not targets:
         usage_error("no targets given: stdin had no lines")
     # Names that are not valid UTF-8 (surrogate-escaped) must print, not crash the run at the last step.
@@ -336,9 +355,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     finally:
         progress.close()
-    outcomes = [Outcome(report, elapsed, failed=not report.ok or (args.strict and bool(report.warnings)))
+    outcomes = [Outcome(report_for_cli(report, limits, allow_networks), elapsed,
+                        failed=not report.ok or (args.strict and bool(report.warnings)))
                 for report, elapsed in checked]
-    _write(render(args.format, outcomes, limits, colour=_use_colour(sys.stdout), quiet=args.quiet))
+    _note_skipped(skipped, suffixes)
+    write_stdout(render(args.format, outcomes, limits, colour=_use_colour(sys.stdout), quiet=args.quiet))
     step_summary = os.environ.get(GITHUB_STEP_SUMMARY_ENV)
     if args.format == "github" and step_summary:
         try:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 # The limit and network options mean exactly what they mean for `mediacheck check`, so they parse the same way.
+from mediacheck._cli_hints import dialin_report_for_cli
 from mediacheck._cli_options import add_limit_options, add_network_option, allowed_networks, limits_from
+from mediacheck._cli_stream import write_stdout
 
 if TYPE_CHECKING:
     from mediacheck._dialin import DialinReport
@@ -77,11 +80,15 @@ def run(args: argparse.Namespace) -> int:
                                 check_hold_music=args.check_hold_music)
     if duplicates:
         report = DialinReport(duplicates + report.findings, report.hold_music)
+    report = dialin_report_for_cli(report, limits, allow_networks)
+    # The whole answer is rendered first and written once, so a reader that leaves early (`| head`) costs
+    # a quiet exit, not a BrokenPipeError traceback half-way through.
     if args.format == "json":
-        json.dump(report.to_dict(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        write_stdout(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
-        write_text(report, name, sys.stdout)
+        rendered = io.StringIO()
+        write_text(report, name, rendered)
+        write_stdout(rendered.getvalue())
     return EXIT_OK if report.ok else EXIT_FAILED
 
 

@@ -94,7 +94,9 @@ def describe_media(report: Report) -> str:
         parts.append(("" if media.complete else ">= ") + _seconds(media.duration_s))
     # After an early stop the size is still exact when it was known up front (a file's size, a Content-Length);
     # only a body cut short with no declared length leaves `bytes` at what was read, a lower bound.
-    size_is_lower_bound = not media.complete and report.fetch is not None and media.bytes <= report.fetch.bytes_read
+    fetch = report.fetch
+    size_is_lower_bound = (not media.complete and fetch is not None and fetch.content_length is None
+                           and media.bytes <= fetch.bytes_read)
     parts.append(f">= {media.bytes:,} bytes" if size_is_lower_bound else f"{media.bytes:,} bytes")
     shape = []
     if media.wav is not None and media.wav.get("codec_description"):  # a WAV measured under a platform profile

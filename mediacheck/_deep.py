@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from mediacheck._ffmpeg import find_ffmpeg, input_arguments, load_pydub
+from mediacheck._ffmpeg import die_with_parent, find_ffmpeg, input_arguments, load_pydub
 from mediacheck._limits import Limits
 from mediacheck._report import Finding, MediaInfo, Report, Severity
 
@@ -212,7 +212,8 @@ def _decode(path: Path, cap_seconds: float) -> _Levels:
     ]
     levels = _Levels()
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
+                                **die_with_parent())
         fired = threading.Event()
 
         def stop_stuck_decoder() -> None:

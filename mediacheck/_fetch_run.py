@@ -251,7 +251,7 @@ class FetchRun:
         final_url = str(self.current.url) if self.current is not None else self.target
         fetch = FetchInfo(final_url=final_url, status=self.status, content_type=self.content_type,
                           redirects=tuple(self.redirects), bytes_read=self.bytes_read,
-                          elapsed_s=time.perf_counter() - self.started)
+                          elapsed_s=time.perf_counter() - self.started, content_length=self.content_length)
         hints: list[Finding] = []
         urls = [self.target] + [hop.location for hop in self.redirects]
         if any(u.lower().startswith("http://") for u in urls) and self.current is not None:

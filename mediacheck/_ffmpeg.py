@@ -1,15 +1,20 @@
-"""Locating the ffmpeg binary the deep check and fix run: MEDIACHECK_FFMPEG, then PATH, then imageio-ffmpeg.
+"""Locating and starting the ffmpeg the deep check and fix run: MEDIACHECK_FFMPEG, then PATH, then imageio-ffmpeg.
 
 A system ffmpeg comes first because distributions patch and update it; the imageio-ffmpeg wheel is the
 fallback that makes ``pip install mediacheck[audio]`` enough on its own. Nothing here runs at import time.
+Every ffmpeg is started with :func:`die_with_parent`, so killing mediacheck (even with SIGKILL, which runs no
+clean-up) never leaves an orphan ffmpeg working on.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
+import sys
 import threading
 import warnings
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -62,6 +67,51 @@ def find_ffmpeg() -> str:
     except RuntimeError as exc:
         raise AudioToolsMissingError(f"the imageio-ffmpeg wheel has no usable binary ({exc}): {_INSTALL_HINT}") \
             from exc
+
+
+# prctl(2) option: the signal the kernel sends this process when its parent (the thread that forked it) dies.
+_PR_SET_PDEATHSIG = 1
+_prctl: Callable[..., int] | None = None
+_prctl_lock = threading.Lock()
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    global _prctl
+    with _prctl_lock:
+        if _prctl is None and sys.platform == "linux":
+            import ctypes
+
+            try:
+                _prctl = ctypes.CDLL(None, use_errno=True).prctl
+            except (OSError, AttributeError):  # a libc without prctl (musl has it; this is belt and braces)
+                return None
+    return _prctl
+
+
+def die_with_parent() -> dict[str, Any]:
+    """Popen keyword arguments that make the child die when this process does, however it dies.
+
+    Linux: the child asks the kernel for SIGKILL when its parent goes (``PR_SET_PDEATHSIG``, kept across
+    ``exec``), then exits at once if the parent already went while it was starting. The kernel sends the signal
+    when the *thread* that started the child ends, so callers wait for the child in the thread that started it
+    (``subprocess.run``, or ``Popen`` then ``wait`` in one function), as the deep check and fix do.
+    Elsewhere there is no such kernel feature: a killed mediacheck leaves ffmpeg to finish on its own, which
+    takes at most the bounded work it was given (fix stops at the target duration, the deep check at its cap).
+    ``preexec_fn`` is documented as unsafe with threads because the child may need a lock another thread held
+    at fork; the function here takes none (one pre-loaded C call, ``getppid`` and ``_exit``).
+    """
+    prctl = _load_prctl()
+    if prctl is None:
+        return {}
+    parent = os.getpid()
+    kill = int(signal.SIGKILL)
+
+    def ask_for_sigkill_when_orphaned() -> None:
+        prctl(_PR_SET_PDEATHSIG, kill, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
+
+    return {"preexec_fn": ask_for_sigkill_when_orphaned}
 
 
 _pydub_lock = threading.Lock()

@@ -5,7 +5,9 @@ out before the cut, stop at the target duration, downmix, resample and encode to
 fit the size limit, with no tags and no cover art. It stops reading the input once the output is long
 enough, so a 10-minute WAV costs what its first minute costs. pydub is not used here: it would decode the
 whole input into memory first. The result is written to a temporary file beside the destination, checked
-with ``check_file``, and only then moved into place, so a failure never leaves a half-written output.
+with ``check_file``, and only then moved into place, so a failure never leaves a half-written output
+(``_fix_output``). An input that already passes with no warnings is left alone unless asked: re-encoding
+only loses quality. What was changed is reported in plain words (``_fix_report``).
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ import dataclasses
 import os
 import re
 import subprocess
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mediacheck._check import check_file, with_profile
 from mediacheck._deep import SILENCE_THRESHOLD_DBFS, TELEPHONY_TARGET_LUFS
-from mediacheck._ffmpeg import find_ffmpeg, input_arguments
+from mediacheck._ffmpeg import die_with_parent, find_ffmpeg, input_arguments
+from mediacheck._fix_output import DOWNLOAD, PARTIAL, check_destination, publish, remove_leftovers, temporary_beside
+from mediacheck._fix_report import FixReport, describe_changes, parse_input_log
 from mediacheck._limits import DEFAULT_LIMITS, Limits
 from mediacheck._report import Report, Severity
 from mediacheck.exceptions import FixError, UsageError
@@ -65,6 +68,7 @@ _MPEG2_BITRATES = (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
 NOT_AUDIO_FORMATS = frozenset({"empty", "gzip", "html", "image", "json", "pdf", "xml", "zip"})
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _ERROR_LINE = re.compile(r"^(?:\[[^\]]*\]\s*)*(.*)$")
+_LOG_LEVEL = re.compile(r"\[(panic|fatal|error|warning|info|verbose|debug|trace)\]")
 _WRAPPER = re.compile(r"^Error (?:opening input(?: files?)?|submitting packet to decoder|while decoding stream[^:]*): ")
 
 
@@ -131,10 +135,18 @@ def plan_fix(*, limits: Limits, target_seconds: float | None, sample_rate: int, 
     return FixPlan(target_seconds, sample_rate, channels, bitrate, fade_seconds, strip_silence, normalize)
 
 
-def _ffmpeg_reason(stderr: bytes) -> str:
+def _error_lines(log: str) -> list[str]:
+    """The lines ffmpeg logged as errors (all lines when it tagged none: an ffmpeg not run with level+info)."""
+    lines = log.splitlines()
+    if not any(_LOG_LEVEL.search(line) for line in lines):
+        return lines
+    return [line for line in lines if (tag := _LOG_LEVEL.search(line)) and tag.group(1) in ("panic", "fatal", "error")]
+
+
+def _ffmpeg_reason(log: str) -> str:
     """ffmpeg's error lines, less its context prefixes and its generic "Error opening input ..." wrappers."""
     reasons: list[str] = []
-    for line in stderr.decode("utf-8", "replace").splitlines():
+    for line in _error_lines(log):
         match = _ERROR_LINE.match(line.strip())
         text = (match.group(1) if match else line).strip().rstrip(".")
         if not text or text.startswith("Error opening input file"):
@@ -147,11 +159,13 @@ def _ffmpeg_reason(stderr: bytes) -> str:
     return "; ".join(reasons[:3]) or "ffmpeg failed without saying why"
 
 
-def _encode(src: Path, out: Path, plan: FixPlan, display: str, output: list[str] | None = None) -> None:
+def _encode(src: Path, out: Path, plan: FixPlan, display: str, output: list[str] | None = None) -> str:
+    """Run ffmpeg on ``src`` into ``out`` (an MP3 unless ``output`` names other codec arguments); return its log
+    (info level: it describes the input)."""
     mp3 = ["-c:a", "libmp3lame", "-b:a", f"{plan.bitrate_kbps}k", "-id3v2_version", "0", "-write_id3v1", "0",
            "-f", "mp3"]
     command = [
-        find_ffmpeg(), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y",
+        find_ffmpeg(), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info", "-y",
         *input_arguments(src),
         "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1",
         "-af", plan.filters(), "-t", f"{plan.target_seconds:.3f}",
@@ -160,21 +174,26 @@ def _encode(src: Path, out: Path, plan: FixPlan, display: str, output: list[str]
     ]
     try:
         done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              check=False, timeout=ENCODE_TIMEOUT_S)
+                              check=False, timeout=ENCODE_TIMEOUT_S, **die_with_parent())
     except subprocess.TimeoutExpired:
         raise FixError(f"ffmpeg was still converting {display} after {ENCODE_TIMEOUT_S:g} s and was stopped",
                        reason="timeout") from None
+    log: str = done.stderr.decode("utf-8", "replace")
     if done.returncode != 0:
-        reason = _ffmpeg_reason(done.stderr)
+        reason = _ffmpeg_reason(log)
         if "matches no streams" in reason:
             raise FixError(f"{display} holds no audio stream for ffmpeg to read", reason="no-audio")
+        if "No space left on device" in reason:
+            raise FixError(f"there is no room to write the output beside {out.parent}", reason="no-space")
         reason = reason.replace(f"file:{src}", display).replace(str(src), display)
         raise FixError(f"ffmpeg could not read {display} as audio: {reason}", reason="undecodable")
+    return log
 
 
-def _refuse_non_audio(src: Path, display: str) -> None:
-    """FixError for a source that is missing, unreadable or plainly not audio, with the core check's words."""
-    report = check_file(src)
+def _check_source(src: Path, display: str, limits: Limits, profile: Profile | None) -> Report:
+    """The check of the input (against the profile being fixed for); FixError when it is missing, unreadable or
+    plainly not audio."""
+    report = dataclasses.replace(check_file(src, limits=limits, profile=profile), target=display)
     if report.media is None:
         message = report.findings[0].message if report.findings else f"{display} cannot be read."
         raise FixError(message, reason="unreadable")
@@ -182,30 +201,7 @@ def _refuse_non_audio(src: Path, display: str) -> None:
         said = next((f.message for f in report.findings if f.code.startswith("format.")),
                     f"It is {report.media.format}.")
         raise FixError(f"{display} is not audio, so there is nothing to fix: {said}", reason="not-audio")
-
-
-@contextlib.contextmanager
-def _temporary_beside(dst: Path, suffix: str) -> Iterator[Path]:
-    """A fresh temporary path in dst's folder (so the final move is an atomic rename), removed on the way out."""
-    handle, name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=suffix, dir=dst.parent)
-    os.close(handle)
-    path = Path(name)
-    try:
-        yield path
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
-
-def _check_destination(src: Path | None, dst: Path, overwrite: bool) -> None:
-    if dst.is_dir():
-        raise UsageError(f"the output {dst} is a folder; name the MP3 file to write")
-    if not dst.parent.is_dir():
-        raise UsageError(f"the output's folder {dst.parent} does not exist")
-    if src is not None and (src.resolve() == dst.resolve() or (dst.exists() and os.path.samefile(src, dst))):
-        raise UsageError(f"the output {dst} is the input; fix never overwrites its input, name another file")
-    if dst.exists() and not overwrite:
-        raise UsageError(f"the output {dst} exists; pass overwrite=True (CLI: --force) to replace it")
+    return report
 
 
 def _download(url: str, tmp: Path, *, limits: Limits, allow_networks: Iterable[str],
@@ -224,21 +220,25 @@ def fix_file(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, limits
              target_seconds: float | None = None, sample_rate: int = DEFAULT_SAMPLE_RATE,
              channels: int = DEFAULT_CHANNELS, bitrate_kbps: int = DEFAULT_BITRATE_KBPS,
              fade_seconds: float = DEFAULT_FADE_SECONDS, strip_silence: bool = True, normalize: bool = False,
-             overwrite: bool = False, allow_networks: Iterable[str] = (),
-             max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES, profile: str | Profile | None = None) -> Report:
+             overwrite: bool = False, reencode: bool = False, allow_networks: Iterable[str] = (),
+             max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES, profile: str | Profile | None = None) -> FixReport:
     """Write a compliant MP3 made from ``src`` (a file ffmpeg reads, or an http(s) URL) to ``dst``.
 
     With a ``profile`` (default daily) the output is what that platform takes: ``connect`` writes an 8 kHz mono
     µ-law WAV; rate and channels left at their defaults come from the profile.
 
-    Returns the check of the written file. Raises FixError when the input is not audio or the output would
-    not pass (nothing is left at ``dst`` then), UsageError for options that cannot work together, and
+    Returns a :class:`FixReport`: the check of the written file, what was changed (``changes``) and
+    ``written=True``. An input that already passes with no warnings is not re-encoded (re-encoding only loses
+    quality): then nothing is written and the report is the input's check with ``written=False``, unless
+    ``reencode=True`` (or ``normalize=True``, which asks for a change of sound). ``dst`` must be absent, or a
+    regular file with ``overwrite=True`` (its permissions are kept; a new file gets 0666 less the umask).
+    Raises FixError when the input is not audio or the output would not pass (nothing is left at ``dst``
+    then), UsageError for options that cannot work together or an output that cannot be written, and
     AudioToolsMissingError without an ffmpeg. ``target_seconds=None`` means one second under the duration
     limit (59.0 s with the default limits; half the limit when it is 2 s or less).
     """
     limits, chosen = with_profile(limits, profile)
     output: list[str] | None = None
-    suffix = ".part.mp3"
     if chosen is None:
         plan = plan_fix(limits=limits, target_seconds=target_seconds, sample_rate=sample_rate, channels=channels,
                         bitrate_kbps=bitrate_kbps, fade_seconds=fade_seconds, strip_silence=strip_silence,
@@ -251,34 +251,42 @@ def fix_file(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, limits
             sample_rate=None if sample_rate == DEFAULT_SAMPLE_RATE else sample_rate,
             channels=None if channels == DEFAULT_CHANNELS else channels, bitrate_kbps=bitrate_kbps,
             fade_seconds=fade_seconds, strip_silence=strip_silence, normalize=normalize)
-        output, suffix = output_arguments(target, plan), f".part.{target.format}"
+        output = output_arguments(target, plan)
     dst_path = Path(os.fspath(dst))
     source_text = os.fspath(src)
     is_url = _URL.match(source_text) is not None
     if is_url and not source_text.lower().startswith(("http://", "https://")):
         raise UsageError(f"fix fetches only http(s) URLs, got {source_text}")
-    _check_destination(None if is_url else Path(source_text), dst_path, overwrite)
+    check_destination(None if is_url else Path(source_text), dst_path, overwrite)
     find_ffmpeg()
+    removed = tuple(remove_leftovers(dst_path.parent))
     with contextlib.ExitStack() as stack:
+        # Made first, so an output folder that cannot be written fails before any download or encoding.
+        out = stack.enter_context(temporary_beside(dst_path, PARTIAL))
         if is_url:
-            src_path = stack.enter_context(_temporary_beside(dst_path, ".download"))
+            src_path = stack.enter_context(temporary_beside(dst_path, DOWNLOAD))
             _download(source_text, src_path, limits=limits, allow_networks=allow_networks,
                       max_download_bytes=max_download_bytes)
         else:
             src_path = Path(source_text)
-        _refuse_non_audio(src_path, source_text)
-        out = stack.enter_context(_temporary_beside(dst_path, suffix))
-        _encode(src_path, out, plan, source_text, output)
+        source_report = _check_source(src_path, source_text, limits, chosen)
+        if source_report.ok and not source_report.warnings and not (reencode or normalize):
+            return FixReport(target=source_text, findings=source_report.findings, media=source_report.media,
+                             source=source_text, written=False, removed_leftovers=removed)
+        log = _encode(src_path, out, plan, source_text, output)
         if out.stat().st_size == 0:
             raise FixError(f"{source_text} gave no audio to keep (is it silent throughout?)", reason="empty")
         report = check_file(out, limits=limits, profile=chosen)
         if report.media is not None and report.media.frames == 0:
             raise FixError(f"{source_text} gave no audio to keep (is it silent throughout?)", reason="empty")
-        if not report.ok:
+        if not report.ok or report.media is None:
             said = "; ".join(f"{f.code}: {f.message}" for f in report.errors)
             raise FixError(f"the fixed file would still fail the check ({said}); nothing was written",
                            reason="output-fails")
-        mode = dst_path.stat().st_mode & 0o777 if dst_path.exists() else 0o644
-        out.chmod(mode)
-        os.replace(out, dst_path)
-    return dataclasses.replace(report, target=os.fspath(dst))
+        publish(out, dst_path, overwrite)
+    source_format = source_report.media.format if source_report.media is not None else "unknown"
+    changes = describe_changes(parse_input_log(log), source_format, report.media, target_seconds=plan.target_seconds,
+                               fade_seconds=plan.fade_seconds, strip_silence=plan.strip_silence,
+                               normalize=plan.normalize)
+    return FixReport(target=os.fspath(dst), findings=report.findings, media=report.media, source=source_text,
+                     written=True, changes=changes, removed_leftovers=removed)

@@ -196,18 +196,43 @@ def _span(delta: timedelta) -> str:
     return f"{rest // 60} min {rest % 60} s"
 
 
+def signed_with_temporary_credentials(url: str) -> bool:
+    """True when an S3 presigned URL carries X-Amz-Security-Token: it was signed with temporary credentials."""
+    parts = _split(url)
+    if parts is None:
+        return False
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    return any(key.lower() == "x-amz-security-token" and value for key, value in query)
+
+
 def expiry_finding(url: str, now: datetime | None = None) -> Finding | None:
-    """access.expiring-url for a presigned URL: a warning saying when it expires, an error once it has."""
+    """access.expiring-url for a presigned URL: a warning saying when it expires, an error once it has.
+
+    S3 checks the credentials behind a signature as well as its date, so a URL signed with temporary
+    credentials (an assumed role, an instance profile, an STS session: the URL then carries
+    X-Amz-Security-Token) stops working when they expire, whatever X-Amz-Expires says. When that is, the URL
+    does not show: a role session lasts 1 hour by default, instance-profile credentials are rotated within
+    6 hours, and no STS session outlives 36 hours (AWS: "Sharing objects with presigned URLs").
+    """
     found = presigned_expiry(url)
-    if found is None:
-        return None
-    kind, expires = found
+    temporary = signed_with_temporary_credentials(url)
     now = now or datetime.now(UTC)
-    when = expires.strftime("%Y-%m-%d %H:%M UTC")
-    if expires <= now:
+    kind, expires = found if found is not None else ("S3 presigned", None)
+    when = expires.strftime("%Y-%m-%d %H:%M UTC") if expires is not None else ""
+    if expires is not None and expires <= now:
         return Finding("access.expiring-url", Severity.ERROR,
                        f"This {kind} URL expired at {when} ({_span(now - expires)} ago).",
                        "Give a permanent public URL; a fresh presigned one would expire again.")
+    if temporary:
+        named = f" (it names {when})" if when else ""
+        return Finding("access.expiring-url", Severity.WARNING,
+                       f"This {kind} URL is signed with temporary credentials (X-Amz-Security-Token), so it stops "
+                       f"working when they expire, whatever its expiry date says{named}: a time the URL does not "
+                       "show, often within hours (1 hour for a default role session, at most 36 hours).",
+                       "Give a permanent public URL (a public object or CDN path); a presigned URL signed with a "
+                       "role's or an instance's temporary credentials can die before the next caller is on hold.")
+    if expires is None:
+        return None
     return Finding("access.expiring-url", Severity.WARNING,
                    f"This {kind} URL expires at {when} (in {_span(expires - now)}); the hold music stops then.",
                    "Give a permanent public URL (a public object or CDN path) instead of a presigned one.")

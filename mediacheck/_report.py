@@ -92,7 +92,7 @@ class Redirect:
 
 @dataclass(frozen=True, slots=True)
 class FetchInfo:
-    """What fetching a URL looked like: the final address, status, type, hops and the body bytes read."""
+    """What fetching a URL looked like: the final address, status, type, hops, the body bytes read and announced."""
 
     final_url: str
     status: int | None
@@ -100,6 +100,8 @@ class FetchInfo:
     redirects: tuple[Redirect, ...] = ()
     bytes_read: int = 0
     elapsed_s: float = 0.0
+    # The final answer's Content-Length: with it, a body the scan stopped reading early still has a known size.
+    content_length: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The fetch facts as the JSON object of the public contract."""
@@ -110,6 +112,7 @@ class FetchInfo:
             "redirects": [hop.to_dict() for hop in self.redirects],
             "bytes_read": self.bytes_read,
             "elapsed_s": round(self.elapsed_s, 6),
+            "content_length": self.content_length,
         }
 
 

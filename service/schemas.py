@@ -35,7 +35,7 @@ EXAMPLE_REPORT: dict[str, Any] = {
               "sample_rate": 44100, "channels": 2, "mpeg_version": "1", "layer": 3, "bitrate_kbps": 128,
               "bitrate_mode": "cbr", "frames": 3453, "tags": None, "audio": None},
     "fetch": {"final_url": _EXAMPLE_URL, "status": 200, "content_type": "audio/mpeg", "redirects": [],
-              "bytes_read": 1443342, "elapsed_s": 0.04},
+              "bytes_read": 1443342, "elapsed_s": 0.04, "content_length": 1443342},
 }
 
 
@@ -111,6 +111,7 @@ class FetchOut(_Open):
     redirects: list[RedirectOut] = Field(default_factory=list)
     bytes_read: int = 0
     elapsed_s: float = 0.0
+    content_length: int | None = None
 
 
 class ReportOut(_Open):

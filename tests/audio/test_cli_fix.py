@@ -23,7 +23,7 @@ def test_fix_prints_the_passing_report(media: Media, tmp_path: Path, capsys: pyt
     dst = tmp_path / "hold.mp3"
     code, out, err = _run(capsys, str(media("wav")), "-o", str(dst))
     assert code == 0, err
-    assert out.startswith(f"PASS {dst}")
+    assert f"\nPASS {dst}" in out
     assert "59.000 s" in out
     assert dst.is_file()
 
@@ -67,7 +67,7 @@ def test_existing_output_needs_force(media: Media, tmp_path: Path, capsys: pytes
     assert code == 2
     assert "--force" in err
     assert dst.read_bytes() == b"keep me"
-    code, _, _ = _run(capsys, str(media("mp3_short")), "-o", str(dst), "--force")
+    code, _, _ = _run(capsys, str(media("mp3_short")), "-o", str(dst), "--force", "--reencode")
     assert code == 0
     assert dst.read_bytes() != b"keep me"
 
@@ -89,3 +89,16 @@ def test_output_is_required(media: Media, capsys: pytest.CaptureFixture[str]) ->
     code, _, err = _run(capsys, str(media("mp3_short")))
     assert code == 2
     assert "-o/--output" in err
+
+
+def test_refused_url_input_names_the_option(media: Media, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A loopback URL INPUT without --allow-network: one line that says how to allow it, and no request sent."""
+    from tests.support.servers import LoopbackServer, Static
+
+    with LoopbackServer({"/song.m4a": Static(media("m4a").read_bytes())}) as server:
+        code, out, err = _run(capsys, server.url("/song.m4a"), "-o", str(tmp_path / "hold.mp3"))
+        assert server.hits["/song.m4a"] == 0
+    assert code == 1
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert err.strip().endswith("allow it with `--allow-network 127.0.0.0/8`.")

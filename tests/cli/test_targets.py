@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import RunCli
+from mediacheck import check_file
+from tests.cli.conftest import ROOT, RunCli
 
 
 def _targets(out: str) -> list[str]:
@@ -51,6 +54,35 @@ class TestFolders:
         finding = json.loads(result.out)["results"][0]["findings"][0]
         assert finding["code"] == "access.no-mp3-files"
         assert "--recursive" in finding["hint"]
+
+
+class TestSkippedFiles:
+    """A folder's files that are not named *.mp3 are counted aloud, and --all-files checks them too."""
+
+    def test_skipped_files_are_counted_on_stderr(self, run_cli: RunCli, tree: Path) -> None:
+        """The two files not named *.mp3 are skipped, and stderr says how many and where."""
+        result = run_cli("check", "--format", "json", str(tree))
+        assert len(_targets(result.out)) == 3
+        assert f"skipped 2 files in {tree} not named *.mp3 (--all-files checks every file)" in result.err
+
+    def test_all_files_checks_every_file(self, run_cli: RunCli, tree: Path) -> None:
+        """--all-files makes every file of the folder a target, sorted; the text and JPEG files fail as not MP3."""
+        result = run_cli("check", "--format", "json", "--all-files", str(tree))
+        results = json.loads(result.out)["results"]
+        assert [r["target"] for r in results] == [str(tree / n) for n in (
+            "LOUD.MP3", "a.mp3", "cover.jpg", "readme.txt", "z.mp3")]
+        assert [r["ok"] for r in results] == [True, True, False, False, True]
+        assert results[2]["findings"][0]["code"] == "format.not-mp3"
+        assert result.code == 1
+        assert "skipped" not in result.err
+
+    def test_a_folder_of_other_files_says_what_it_skipped(self, run_cli: RunCli, tmp_path: Path) -> None:
+        """A folder with no .mp3 file but a WAV fails, and its message counts the file it skipped."""
+        (tmp_path / "hold.wav").write_bytes(b"RIFF")
+        result = run_cli("check", "--format", "json", str(tmp_path))
+        finding = json.loads(result.out)["results"][0]["findings"][0]
+        assert finding["code"] == "access.no-mp3-files"
+        assert "1 other file skipped: --all-files checks every file" in finding["message"]
 
 
 class TestStdin:
@@ -123,3 +155,46 @@ def test_a_crash_on_one_target_costs_only_that_result(run_cli: RunCli, short_mp3
     root = ET.fromstring(junit.out)  # noqa: S314 -- our own output, the thing under test
     assert (root.get("failures"), root.get("errors")) == ("0", "1")
     assert [c.find("error") is not None for c in root.iter("testcase")] == [False, True]
+
+
+class TestPipesAndOddPaths:
+    """A named FIFO and a path with a NUL byte get access findings at once; a pipe a shell feeds is read."""
+
+    def test_named_fifo_is_refused_without_waiting(self, tmp_path: Path, short_mp3: Path) -> None:
+        """A FIFO nobody writes to fails with access.unreadable in a real process (it used to wait forever)."""
+        fifo = tmp_path / "hold.mp3"
+        os.mkfifo(fifo)
+        done = subprocess.run([sys.executable, "-m", "mediacheck", "check", "--format", "json", str(fifo),
+                               str(short_mp3)], cwd=ROOT, capture_output=True, timeout=60, check=False,
+                              stdin=subprocess.DEVNULL)
+        results = json.loads(done.stdout)["results"]
+        assert [r["ok"] for r in results] == [False, True]
+        finding = results[0]["findings"][0]
+        assert finding["code"] == "access.unreadable"
+        assert "named pipe (FIFO)" in finding["message"]
+        assert done.returncode == 1
+
+    def test_nul_byte_in_a_stdin_target_is_an_access_finding(self, run_cli: RunCli, short_mp3: Path) -> None:
+        """A target line with a NUL byte (only stdin can carry one) is access.not-found, not internal.error."""
+        result = run_cli("check", "--format", "json", "-", stdin=f"bad\0name.mp3\n{short_mp3}\n".encode())
+        results = json.loads(result.out)["results"]
+        assert [r["ok"] for r in results] == [False, True]
+        assert results[0]["findings"][0]["code"] == "access.not-found"
+        assert "NUL byte" in results[0]["findings"][0]["message"]
+        assert "Traceback" not in result.err
+
+    def test_library_answers_both_with_a_report(self, tmp_path: Path) -> None:
+        """check_file returns failing access reports for a FIFO and a NUL path instead of blocking or raising."""
+        fifo = tmp_path / "pipe"
+        os.mkfifo(fifo)
+        assert check_file(fifo).codes() == ["access.unreadable"]
+        assert check_file("a\0b.mp3").codes() == ["access.not-found"]
+
+    @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="tells pipes apart through /proc (Linux)")
+    def test_a_pipe_the_shell_feeds_is_still_read(self, short_mp3: Path) -> None:
+        """`mediacheck check <(cat hold.mp3)`: an anonymous pipe with a writer is read and passes."""
+        done = subprocess.run(["bash", "-c", f'"{sys.executable}" -m mediacheck check --format json <(cat "$0")',
+                               str(short_mp3)], cwd=ROOT, capture_output=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout)["results"][0]
+        assert result["media"]["format"] == "mp3"

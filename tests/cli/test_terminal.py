@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import array
 import errno
+import fcntl
+import json
 import os
 import pty
 import signal
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -98,34 +102,34 @@ class TestInterrupt:
     """Ctrl-C (a real SIGINT) ends the run cleanly with exit code 130."""
 
     @pytest.mark.parametrize("with_url", [False, True], ids=["files", "files-and-urls"])
-    def test_sigint_exits_130_without_traceback(self, tmp_path: Path, with_url: bool) -> None:
-        """A run stuck reading a FIFO stops at SIGINT: exit 130, a short note, no traceback."""
-        fifo = tmp_path / "stuck.mp3"
-        os.mkfifo(fifo)
+    def test_sigint_exits_130_without_traceback(self, short_mp3: Path, with_url: bool) -> None:
+        """A run stuck reading a pipe that stops mid-file stops at SIGINT: exit 130, a short note, no traceback."""
+        reader, writer = os.pipe()
         # Port 9 on loopback without --allow-network: the guard refuses it, no traffic is sent.
         urls = ["http://127.0.0.1:9/hold.mp3"] if with_url else []
         env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "MEDIACHECK_ALLOW_NETWORKS")}
-        process = subprocess.Popen([sys.executable, "-m", "mediacheck", "check", *urls, str(fifo)], cwd=ROOT,
-                                   env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        writer = None
+        # The CLI gets the read end as /dev/fd/N, as `mediacheck check <(...)` would give it.
+        process = subprocess.Popen([sys.executable, "-m", "mediacheck", "check", *urls, f"/dev/fd/{reader}"],
+                                   cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, pass_fds=(reader,))
+        os.close(reader)
         try:
-            # Opening a FIFO's write end without blocking succeeds only once a reader has it open: then the
-            # CLI is inside the check, blocked waiting for bytes that never come.
+            # The start of a real MP3, then nothing: once the pipe is empty again, the CLI has read it and is
+            # inside the check, blocked waiting for bytes that never come.
+            os.write(writer, short_mp3.read_bytes()[:1000])
+            waiting = array.array("i", [1])
             deadline = time.monotonic() + 60
-            while writer is None:
-                try:
-                    writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-                except OSError as exc:
-                    if exc.errno != errno.ENXIO or time.monotonic() > deadline or process.poll() is not None:
-                        raise
-                    time.sleep(0.02)
+            while waiting[0]:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise AssertionError("the CLI never read the pipe")
+                time.sleep(0.02)
+                fcntl.ioctl(writer, termios.FIONREAD, waiting)
             process.send_signal(signal.SIGINT)
             out, err = process.communicate(timeout=30)
         finally:
             if process.poll() is None:
                 process.kill()
-            if writer is not None:
-                os.close(writer)
+            os.close(writer)
         assert process.returncode == 130, err
         assert b"Traceback" not in err
         assert err.strip().endswith(b"mediacheck: interrupted")
@@ -148,3 +152,20 @@ def test_closed_pipe_is_quiet(fixtures_dir: Path) -> None:
     assert first.startswith(b"PASS ") or first.startswith(b"FAIL ")
     assert b"Traceback" not in err
     assert process.returncode == 1
+
+
+def test_dialin_config_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    """`mediacheck dialin-config body.json | head`: a reader that has already gone costs no BrokenPipeError."""
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps({"type": "pin_dialin", "phone_number": "+1 805 870 0061"}))
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    for fmt in ("text", "json"):
+        process = subprocess.Popen([sys.executable, "-m", "mediacheck", "dialin-config", "--format", fmt, str(body)],
+                                   cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        assert process.stdout is not None
+        process.stdout.close()  # the reader leaves before the CLI has written a byte
+        _, err = process.communicate(timeout=60)
+        assert b"Traceback" not in err, err.decode()
+        assert b"BrokenPipeError" not in err
+        assert process.returncode == 1  # the body fails (spaces in the number); the exit code still says so

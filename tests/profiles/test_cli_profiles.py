@@ -103,7 +103,8 @@ class TestFix:
         code, out, err = _run(capsys, "fix", str(FIXTURES / "too-long-75s.mp3"), "-o", str(dst),
                               "--profile", "connect")
         assert code == 0, err
-        assert out.startswith(f"PASS {dst}  wav ·")
+        assert f"\nPASS {dst}  wav ·" in out
+        assert "converted MP3 to µ-law WAV" in out
         assert "µ-law, 64 kbps, 8 kHz, mono" in out
         report = check_file(dst, profile="connect")
         assert report.ok
@@ -129,10 +130,16 @@ class TestFix:
         assert "wav · 3.000 s" in out
 
     def test_fix_to_vonage_writes_16_bit_pcm(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-        """Vonage's target is a 16-bit WAV: the stereo 22 kHz WAV becomes 16 kHz mono 16-bit PCM that passes."""
+        """Vonage's target is a 16-bit WAV: asked to re-encode, the stereo 22 kHz WAV becomes 16 kHz mono 16-bit PCM
+        that passes; not asked, the input already passes vonage and nothing is written."""
         dst = tmp_path / "vonage.wav"
+        code, out, err = _run(capsys, "fix", str(WAVS / "pcm16-22k-stereo-1s.wav"), "-o", str(dst),
+                              "--profile", "vonage")
+        assert code == 0, err
+        assert "already passes" in out + err
+        assert not dst.exists()
         code, _, err = _run(capsys, "fix", str(WAVS / "pcm16-22k-stereo-1s.wav"), "-o", str(dst),
-                            "--profile", "vonage")
+                            "--profile", "vonage", "--reencode")
         assert code == 0, err
         with wave.open(str(dst)) as handle:
             assert (handle.getsampwidth(), handle.getframerate(), handle.getnchannels()) == (2, 16000, 1)
