@@ -2,7 +2,7 @@
 
 The public API is the names in ``__all__``; every module whose name starts with an underscore is private.
 Names that need optional extras (``fix_file`` needs pydub and ffmpeg) or heavy imports (``check_url`` needs
-httpx) load on first use, so ``import mediacheck`` stays light, starts the CLI fast and works without extras.
+httpx2) load on first use, so ``import mediacheck`` stays light, starts the CLI fast and works without extras.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Guarded fetching: the SafeFetcher streams a URL's body into the Inspector through the network guard.
 
 One fetch is: the URL policy (``_urlpolicy``), then our own redirect loop (every hop re-vetted, redirect
-bodies never read), each connection made by the guarded httpcore backend (``_network_backend``) under one
+bodies never read), each connection made by the guarded httpcore2 backend (``_network_backend``) under one
 total deadline, ``Accept-Encoding: identity`` and compressed bodies refused, the body counted as it streams
 and dropped the moment the Inspector's verdict is certain. Sync and async run the same steps; only the I/O
 calls differ, so the per-step decisions live in ``_fetch_run.FetchRun`` and both drivers are thin.
@@ -20,8 +20,9 @@ from types import TracebackType
 from typing import IO
 
 import anyio.to_thread
-import httpcore
-import httpx
+import certifi
+import httpcore2
+import httpx2
 
 from mediacheck._fetch_run import FetchRun, FileSink, InspectSink
 from mediacheck._limits import DEFAULT_LIMITS, Limits
@@ -34,27 +35,27 @@ from mediacheck.exceptions import UsageError
 __all__ = ["SafeFetcher", "acheck_url", "adownload_to_file", "check_url", "download_to_file"]
 
 
-def _refuse_all_cookies(client: httpx.Client | httpx.AsyncClient) -> None:
+def _refuse_all_cookies(client: httpx2.Client | httpx2.AsyncClient) -> None:
     # A shared client must not carry one check's cookies into another's request (or send any at all).
     client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
 
 
-class _GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport with its connection pool swapped for one on the guarded network backend."""
+class _GuardedTransport(httpx2.HTTPTransport):
+    """httpx2's transport with its connection pool swapped for one on the guarded network backend."""
 
     def __init__(self, ssl_context: ssl.SSLContext, backend: GuardedBackend) -> None:
         super().__init__(verify=ssl_context, trust_env=False)
-        # httpx (0.28) offers no network_backend argument, so the pool it built (still empty) is replaced.
-        self._pool = httpcore.ConnectionPool(ssl_context=ssl_context, network_backend=backend, retries=0,
+        # httpx2 (2.16) offers no network_backend argument, so the pool it built (still empty) is replaced.
+        self._pool = httpcore2.ConnectionPool(ssl_context=ssl_context, network_backend=backend, retries=0,
                                              max_connections=100, keepalive_expiry=5.0)
 
 
-class _AsyncGuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's async transport with its connection pool swapped for one on the guarded network backend."""
+class _AsyncGuardedTransport(httpx2.AsyncHTTPTransport):
+    """httpx2's async transport with its connection pool swapped for one on the guarded network backend."""
 
     def __init__(self, ssl_context: ssl.SSLContext, backend: AsyncGuardedBackend) -> None:
         super().__init__(verify=ssl_context, trust_env=False)
-        self._pool = httpcore.AsyncConnectionPool(ssl_context=ssl_context, network_backend=backend, retries=0,
+        self._pool = httpcore2.AsyncConnectionPool(ssl_context=ssl_context, network_backend=backend, retries=0,
                                                   max_connections=100, keepalive_expiry=5.0)
 
 
@@ -62,11 +63,12 @@ _DEFAULT_SSL_CONTEXT: ssl.SSLContext | None = None
 
 
 def _default_ssl_context() -> ssl.SSLContext:
-    # Loading certifi's CA bundle costs ~20 ms; one context serves every fetcher (SSLContext is thread-safe).
-    # trust_env=False: SSL_CERT_FILE/SSL_CERT_DIR in the environment must not widen what we trust.
+    # The promised trust store is certifi's CAs, exactly: httpx2 would trust the OS store (truststore), which
+    # differs between machines, and would read SSL_CERT_FILE/SSL_CERT_DIR, which must not widen what we trust.
+    # Loading the bundle costs ~20 ms; one context serves every fetcher (SSLContext is thread-safe).
     global _DEFAULT_SSL_CONTEXT
     if _DEFAULT_SSL_CONTEXT is None:
-        _DEFAULT_SSL_CONTEXT = httpx.create_ssl_context(trust_env=False)
+        _DEFAULT_SSL_CONTEXT = ssl.create_default_context(cafile=certifi.where())
     return _DEFAULT_SSL_CONTEXT
 
 
@@ -91,22 +93,22 @@ class SafeFetcher:
         self.resolver = resolver
         self._ssl_context = verify if verify is not None else _default_ssl_context()
         self._lock = threading.Lock()
-        self._client: httpx.Client | None = None
-        self._aclient: httpx.AsyncClient | None = None
+        self._client: httpx2.Client | None = None
+        self._aclient: httpx2.AsyncClient | None = None
 
     # -- clients -----------------------------------------------------------------------------------------------
-    def _sync_client(self) -> httpx.Client:
+    def _sync_client(self) -> httpx2.Client:
         with self._lock:
             if self._client is None:
                 transport = _GuardedTransport(self._ssl_context, GuardedBackend(self.policy, self.resolver))
-                self._client = httpx.Client(transport=transport, follow_redirects=False, trust_env=False)
+                self._client = httpx2.Client(transport=transport, follow_redirects=False, trust_env=False)
                 _refuse_all_cookies(self._client)
             return self._client
 
-    def _async_client(self) -> httpx.AsyncClient:
+    def _async_client(self) -> httpx2.AsyncClient:
         if self._aclient is None:
             transport = _AsyncGuardedTransport(self._ssl_context, AsyncGuardedBackend(self.policy, self.resolver))
-            self._aclient = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
+            self._aclient = httpx2.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
             _refuse_all_cookies(self._aclient)
         return self._aclient
 
@@ -161,7 +163,7 @@ class SafeFetcher:
                     if not isinstance(decision, FetchableUrl):
                         return
                     hop = decision
-            except (httpx.HTTPError, httpcore.ConnectError, BlockedAddressError, ResolutionError,
+            except (httpx2.HTTPError, httpcore2.ConnectError, BlockedAddressError, ResolutionError,
                     DeadlineExceeded, OSError) as exc:
                 run.on_error(exc)
 
@@ -187,7 +189,7 @@ class SafeFetcher:
                     if not isinstance(decision, FetchableUrl):
                         return
                     hop = decision
-            except (httpx.HTTPError, httpcore.ConnectError, BlockedAddressError, ResolutionError,
+            except (httpx2.HTTPError, httpcore2.ConnectError, BlockedAddressError, ResolutionError,
                     DeadlineExceeded, OSError) as exc:
                 run.on_error(exc)
 

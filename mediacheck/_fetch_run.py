@@ -13,7 +13,7 @@ import time
 from datetime import datetime
 from typing import IO, Protocol
 
-import httpx
+import httpx2
 
 from mediacheck._hints import (
     content_type_finding,
@@ -150,16 +150,16 @@ class FetchRun:
         self.visited.add(str(checked.url))
         return checked
 
-    def request(self, client: httpx.Client | httpx.AsyncClient, hop: FetchableUrl) -> httpx.Request:
+    def request(self, client: httpx2.Client | httpx2.AsyncClient, hop: FetchableUrl) -> httpx2.Request:
         """The GET for one hop: no cookies, no credentials, our headers, timeouts within the deadline's time left.
 
         The guarded streams clamp every network step already; this also bounds the wait for a free pooled
         connection, which never touches a stream (a later hop would otherwise get a whole ``timeout_s`` again).
         """
         return client.build_request("GET", hop.url, headers=REQUEST_HEADERS,
-                                    timeout=httpx.Timeout(time_left(self.limits.timeout_s)))
+                                    timeout=httpx2.Timeout(time_left(self.limits.timeout_s)))
 
-    def on_headers(self, response: httpx.Response) -> FetchableUrl | bool:
+    def on_headers(self, response: httpx2.Response) -> FetchableUrl | bool:
         """Judge a response's head: the next hop to follow, True to read the body, False to stop here."""
         if self.current is None:  # pragma: no cover - first_hop always sets it before a request exists
             raise RuntimeError("on_headers before first_hop")
@@ -220,7 +220,7 @@ class FetchRun:
             if self.redirects:
                 finding = Finding(finding.code, finding.severity, finding.message.rstrip(".") +
                                   f" (a redirect from {shorten(self.redirects[-1].url)} led there).", finding.hint)
-        elif isinstance(exc, DeadlineExceeded | httpx.TimeoutException):
+        elif isinstance(exc, DeadlineExceeded | httpx2.TimeoutException):
             got = f" after {self.bytes_read:,} body bytes" if self.body_started else ""
             finding = Finding("access.timeout", Severity.ERROR,
                               f"{where} did not finish within {self.limits.timeout_s:g} s{got}.",
@@ -277,8 +277,8 @@ class FetchRun:
 
 def _normalized(url: str) -> str:
     try:
-        return str(httpx.URL(url))
-    except (httpx.InvalidURL, ValueError, UnicodeError):
+        return str(httpx2.URL(url))
+    except (httpx2.InvalidURL, ValueError, UnicodeError):
         return url
 
 

@@ -3,7 +3,7 @@
 Hosts written in odd IPv4 notations (``2130706433``, ``0x7f.1``, ``0177.0.0.1``, ``127.1``) are refused rather
 than interpreted: resolvers disagree about them, which is exactly what SSRF payloads exploit. The rule for
 spotting them is the WHATWG URL standard's: a host whose last label is a number is an IPv4 address, and then
-it must be the plain dotted-quad form. After these checks the URL is parsed again by httpx and both parsers
+it must be the plain dotted-quad form. After these checks the URL is parsed again by httpx2 and both parsers
 must agree on the host and port, so no parser differential slips through.
 """
 
@@ -14,7 +14,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
-import httpx
+import httpx2
 import idna
 
 from mediacheck._report import Finding, Severity
@@ -30,9 +30,9 @@ _FORBIDDEN_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
 
 @dataclass(frozen=True, slots=True)
 class FetchableUrl:
-    """A URL the policy accepts: the httpx URL to request plus its scheme, ASCII host and port."""
+    """A URL the policy accepts: the httpx2 URL to request plus its scheme, ASCII host and port."""
 
-    url: httpx.URL
+    url: httpx2.URL
     scheme: str
     host: str
     port: int
@@ -148,8 +148,8 @@ def check_url_policy(url: str) -> FetchableUrl | Finding:
     else:
         port = default_port
     try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+        parsed = httpx2.URL(url)
+    except (httpx2.InvalidURL, ValueError, UnicodeError) as exc:
         return invalid(url, str(exc).rstrip("."))
     # Both parsers must name the same host and port; a disagreement is how parser-differential SSRF works.
     if parsed.raw_host.decode("ascii").lower().rstrip(".") != host or (parsed.port or default_port) != port:
@@ -157,10 +157,10 @@ def check_url_policy(url: str) -> FetchableUrl | Finding:
     return FetchableUrl(url=parsed, scheme=scheme, host=host, port=port)
 
 
-def join_location(base: httpx.URL, location: str) -> str:
+def join_location(base: httpx2.URL, location: str) -> str:
     """The absolute URL a redirect's Location points to, relative to the URL that answered.
 
-    A Location urllib cannot even split (``http://a]b/``, which httpx accepts) is returned as written, so the
+    A Location urllib cannot even split (``http://a]b/``, which httpx2 accepts) is returned as written, so the
     policy check of the next hop refuses it with a finding instead of the fetch dying with a ValueError.
     """
     try:
