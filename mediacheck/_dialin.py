@@ -24,10 +24,14 @@ from urllib.parse import SplitResult, urlsplit
 
 import anyio
 
+from mediacheck._dialin_json import parse_config_json, read_config
+from mediacheck._dialin_report import DialinFinding, DialinReport
 from mediacheck._limits import DEFAULT_LIMITS, Limits
 from mediacheck._netguard import Resolver, avet_host, parse_networks, vet_host
 from mediacheck._report import Finding, Report, Severity
 from mediacheck._urlpolicy import check_url_policy
+
+__all__ = ["DialinFinding", "DialinReport", "alint_dialin_config", "lint_dialin_config", "parse_config_json"]
 
 PINLESS = "pinless_dialin"
 PIN = "pin_dialin"
@@ -61,57 +65,6 @@ _BASE64_ALPHABET = frozenset(string.ascii_letters + string.digits + "+/=")
 
 WEBHOOK_HINT = ("Daily calls this URL from the internet: give an https:// URL on a public host name "
                 "(for local development, a public tunnel to your machine).")
-
-
-@dataclass(frozen=True, slots=True)
-class DialinFinding:
-    """One judgement about one field of the body: its path, a stable code, a one-sentence message and a hint."""
-
-    field: str
-    code: str
-    severity: Severity
-    message: str
-    hint: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The finding as the JSON object of the public contract."""
-        return {"field": self.field, "code": self.code, "severity": self.severity.value, "message": self.message,
-                "hint": self.hint}
-
-
-@dataclass(frozen=True, slots=True)
-class DialinReport:
-    """The answer for a whole dial-in config body: it passes when no finding (the hold music's included) is an error."""
-
-    findings: tuple[DialinFinding, ...] = ()
-    hold_music: Report | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when no finding is an error (the hold music's errors are findings on ``hold_music_url``)."""
-        return not any(f.severity is Severity.ERROR for f in self.findings) and (
-            self.hold_music is None or self.hold_music.ok)
-
-    @property
-    def errors(self) -> tuple[DialinFinding, ...]:
-        """The findings that make the config fail."""
-        return tuple(f for f in self.findings if f.severity is Severity.ERROR)
-
-    def codes(self) -> list[str]:
-        """The finding codes in report order (handy in tests and scripts)."""
-        return [f.code for f in self.findings]
-
-    def for_field(self, path: str) -> tuple[DialinFinding, ...]:
-        """The findings about one field path (``"timeout_config.message"``)."""
-        return tuple(f for f in self.findings if f.field == path)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report as the JSON document of the public contract."""
-        return {
-            "ok": self.ok,
-            "findings": [f.to_dict() for f in self.findings],
-            "hold_music": self.hold_music.to_dict() if self.hold_music is not None else None,
-        }
 
 
 @dataclass
@@ -358,9 +311,18 @@ def _check_message_object(plan: _Plan, body: Mapping[str, Any], name: str) -> No
                          f"`{name}` takes only `message`.")
 
 
+# The parsed JSON object, or the bytes as they would be sent (a str is a parsed JSON value, not JSON text).
+ConfigBody = Mapping[str, Any] | bytes
+
+
 def _plan(body: object, *, check_hold_music: bool) -> _Plan:
     """Apply every rule that needs no network; note the webhook host and hold-music URL for the I/O part."""
     plan = _Plan(check_hold_music=check_hold_music)
+    if isinstance(body, bytes | bytearray | memoryview):
+        body, text_findings = read_config(bytes(body))
+        plan.findings.extend(text_findings)
+        if any(f.code == "field.json" for f in text_findings):
+            return plan
     if not isinstance(body, Mapping):
         plan.error("", "field.type", f"The config body must be a JSON object, got {_json_type(body)}.",
                    'Send an object such as {"type": "pinless_dialin", ...}.')
@@ -408,45 +370,6 @@ def _webhook_findings(plan: _Plan, refusal: Finding | None) -> list[DialinFindin
     return [DialinFinding(path, refusal.code, refusal.severity, refusal.message, WEBHOOK_HINT)]
 
 
-def parse_config_json(text: str) -> tuple[Any, tuple[DialinFinding, ...]]:
-    """Parse a config body from JSON text, with a warning for every key the text gives twice.
-
-    JSON parsers keep the last of duplicated keys without a word, so ``{"hold_music_url": A, ...,
-    "hold_music_url": B}`` silently checks (and sends) B. Raises ``json.JSONDecodeError`` for text that is not
-    JSON and ``RecursionError`` for absurd nesting.
-    """
-    import json
-
-    duplicated: dict[int, list[str]] = {}
-    alive: list[dict[str, Any]] = []  # ids stay unique only while every object built is still alive
-
-    def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        obj: dict[str, Any] = {}
-        alive.append(obj)
-        for key, value in pairs:
-            if key in obj and key not in duplicated.setdefault(id(obj), []):
-                duplicated[id(obj)].append(key)
-            obj[key] = value
-        return obj
-
-    body = json.loads(text, object_pairs_hook=build)
-    findings: list[DialinFinding] = []
-
-    def visit(obj: Any, prefix: str) -> None:
-        if not isinstance(obj, dict):
-            return
-        for key in duplicated.get(id(obj), []):
-            path = prefix + key
-            findings.append(DialinFinding(path, "field.duplicate", Severity.WARNING,
-                                          f"`{path}` appears more than once; only the last value counts.",
-                                          "Keep one copy of the field, with the value you mean."))
-        for key, value in obj.items():
-            visit(value, f"{prefix}{key}.")
-
-    visit(body, "")
-    return body, tuple(findings)
-
-
 def _report(plan: _Plan, webhook_refusal: Finding | None, hold_music: Report | None) -> DialinReport:
     findings = list(plan.findings)
     findings.extend(_webhook_findings(plan, webhook_refusal))
@@ -456,11 +379,13 @@ def _report(plan: _Plan, webhook_refusal: Finding | None, hold_music: Report | N
     return DialinReport(tuple(findings), hold_music)
 
 
-def lint_dialin_config(body: Mapping[str, Any], *, limits: Limits = DEFAULT_LIMITS,
+def lint_dialin_config(body: ConfigBody, *, limits: Limits = DEFAULT_LIMITS,
                        allow_networks: Iterable[str] = (), check_hold_music: bool = True,
                        resolver: Resolver | None = None) -> DialinReport:
     """Check a whole ``POST /domain-dialin-config`` body; the hold music is fetched, the webhook only resolved.
 
+    ``body`` is the parsed JSON object, or the JSON bytes as they would be sent (then their encoding, a byte
+    order mark and duplicated keys are judged too, and bytes that are not JSON are a ``field.json`` error).
     ``allow_networks`` (CIDR strings) are exempt from the private-address guard, for the webhook's host and
     the hold music alike; ``resolver(host, port)`` replaces DNS when vetting the webhook's host (tests,
     split-horizon DNS). A failing config is a report with ``ok`` false; only misuse (a malformed
@@ -484,7 +409,7 @@ def lint_dialin_config(body: Mapping[str, Any], *, limits: Limits = DEFAULT_LIMI
 HoldMusicChecker = Callable[[str], Awaitable[Report]]
 
 
-async def alint_dialin_config(body: Mapping[str, Any], *, limits: Limits = DEFAULT_LIMITS,
+async def alint_dialin_config(body: ConfigBody, *, limits: Limits = DEFAULT_LIMITS,
                               allow_networks: Iterable[str] = (), check_hold_music: bool = True,
                               resolver: Resolver | None = None) -> DialinReport:
     """Check a whole dial-in config body like :func:`lint_dialin_config`, without blocking the event loop.
@@ -502,7 +427,7 @@ async def alint_dialin_config(body: Mapping[str, Any], *, limits: Limits = DEFAU
                                     resolver=resolver, hold_music_checker=check, timeout_s=limits.timeout_s)
 
 
-async def alint_with_checker(body: Mapping[str, Any], *, allow_networks: Iterable[str], check_hold_music: bool,
+async def alint_with_checker(body: ConfigBody, *, allow_networks: Iterable[str], check_hold_music: bool,
                              resolver: Resolver | None, hold_music_checker: HoldMusicChecker,
                              timeout_s: float = DEFAULT_LIMITS.timeout_s) -> DialinReport:
     """The async lint with the hold-music check supplied by the caller (the service passes its shared fetcher).

@@ -14,7 +14,6 @@ import ssl
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -35,19 +34,19 @@ from mediacheck.exceptions import UsageError
 __all__ = ["SafeFetcher", "acheck_url", "adownload_to_file", "check_url", "download_to_file"]
 
 
-def _refuse_all_cookies(client: httpx2.Client | httpx2.AsyncClient) -> None:
-    # A shared client must not carry one check's cookies into another's request (or send any at all).
-    client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-
-
 class _GuardedTransport(httpx2.HTTPTransport):
-    """httpx2's transport with its connection pool swapped for one on the guarded network backend."""
+    """httpx2's transport with its connection pool swapped for one on the guarded network backend.
+
+    The fetcher sends through the transport itself, not an ``httpx2.Client``: the client's redirect, cookie and
+    auth machinery is what we do not want (our own redirect loop re-vets every hop; no cookies are kept or sent),
+    and it parses every Location header on its own, raising ValueError for some a server may send (``//:1``).
+    """
 
     def __init__(self, ssl_context: ssl.SSLContext, backend: GuardedBackend) -> None:
         super().__init__(verify=ssl_context, trust_env=False)
         # httpx2 (2.16) offers no network_backend argument, so the pool it built (still empty) is replaced.
         self._pool = httpcore2.ConnectionPool(ssl_context=ssl_context, network_backend=backend, retries=0,
-                                             max_connections=100, keepalive_expiry=5.0)
+                                              max_connections=100, keepalive_expiry=5.0)
 
 
 class _AsyncGuardedTransport(httpx2.AsyncHTTPTransport):
@@ -56,7 +55,7 @@ class _AsyncGuardedTransport(httpx2.AsyncHTTPTransport):
     def __init__(self, ssl_context: ssl.SSLContext, backend: AsyncGuardedBackend) -> None:
         super().__init__(verify=ssl_context, trust_env=False)
         self._pool = httpcore2.AsyncConnectionPool(ssl_context=ssl_context, network_backend=backend, retries=0,
-                                                  max_connections=100, keepalive_expiry=5.0)
+                                                   max_connections=100, keepalive_expiry=5.0)
 
 
 _DEFAULT_SSL_CONTEXT: ssl.SSLContext | None = None
@@ -93,38 +92,35 @@ class SafeFetcher:
         self.resolver = resolver
         self._ssl_context = verify if verify is not None else _default_ssl_context()
         self._lock = threading.Lock()
-        self._client: httpx2.Client | None = None
-        self._aclient: httpx2.AsyncClient | None = None
+        self._transport: _GuardedTransport | None = None
+        self._atransport: _AsyncGuardedTransport | None = None
 
-    # -- clients -----------------------------------------------------------------------------------------------
-    def _sync_client(self) -> httpx2.Client:
+    # -- connection pools --------------------------------------------------------------------------------------
+    def _sync_transport(self) -> _GuardedTransport:
         with self._lock:
-            if self._client is None:
-                transport = _GuardedTransport(self._ssl_context, GuardedBackend(self.policy, self.resolver))
-                self._client = httpx2.Client(transport=transport, follow_redirects=False, trust_env=False)
-                _refuse_all_cookies(self._client)
-            return self._client
+            if self._transport is None:
+                self._transport = _GuardedTransport(self._ssl_context, GuardedBackend(self.policy, self.resolver))
+            return self._transport
 
-    def _async_client(self) -> httpx2.AsyncClient:
-        if self._aclient is None:
-            transport = _AsyncGuardedTransport(self._ssl_context, AsyncGuardedBackend(self.policy, self.resolver))
-            self._aclient = httpx2.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
-            _refuse_all_cookies(self._aclient)
-        return self._aclient
+    def _async_transport(self) -> _AsyncGuardedTransport:
+        if self._atransport is None:
+            self._atransport = _AsyncGuardedTransport(self._ssl_context,
+                                                      AsyncGuardedBackend(self.policy, self.resolver))
+        return self._atransport
 
     def close(self) -> None:
         """Close the sync connection pool."""
         with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
+            if self._transport is not None:
+                self._transport.close()
+                self._transport = None
 
     async def aclose(self) -> None:
         """Close both connection pools."""
         self.close()
-        if self._aclient is not None:
-            await self._aclient.aclose()
-            self._aclient = None
+        if self._atransport is not None:
+            await self._atransport.aclose()
+            self._atransport = None
 
     def __enter__(self) -> SafeFetcher:
         return self
@@ -145,11 +141,11 @@ class SafeFetcher:
         hop = run.first_hop()
         if hop is None:
             return
-        client = self._sync_client()
+        transport = self._sync_transport()
         with fetch_deadline(run.limits.timeout_s):
             try:
                 while True:
-                    response = client.send(run.request(client, hop), stream=True)
+                    response = transport.handle_request(run.request(hop))
                     try:
                         decision = run.on_headers(response)
                         if decision is True:
@@ -171,11 +167,11 @@ class SafeFetcher:
         hop = run.first_hop()
         if hop is None:
             return
-        client = self._async_client()
+        transport = self._async_transport()
         with fetch_deadline(run.limits.timeout_s):
             try:
                 while True:
-                    response = await client.send(run.request(client, hop), stream=True)
+                    response = await transport.handle_async_request(run.request(hop))
                     try:
                         decision = run.on_headers(response)
                         if decision is True:

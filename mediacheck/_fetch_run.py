@@ -150,14 +150,14 @@ class FetchRun:
         self.visited.add(str(checked.url))
         return checked
 
-    def request(self, client: httpx2.Client | httpx2.AsyncClient, hop: FetchableUrl) -> httpx2.Request:
+    def request(self, hop: FetchableUrl) -> httpx2.Request:
         """The GET for one hop: no cookies, no credentials, our headers, timeouts within the deadline's time left.
 
         The guarded streams clamp every network step already; this also bounds the wait for a free pooled
         connection, which never touches a stream (a later hop would otherwise get a whole ``timeout_s`` again).
         """
-        return client.build_request("GET", hop.url, headers=REQUEST_HEADERS,
-                                    timeout=httpx2.Timeout(time_left(self.limits.timeout_s)))
+        timeout = httpx2.Timeout(time_left(self.limits.timeout_s))
+        return httpx2.Request("GET", hop.url, headers=REQUEST_HEADERS, extensions={"timeout": timeout.as_dict()})
 
     def on_headers(self, response: httpx2.Response) -> FetchableUrl | bool:
         """Judge a response's head: the next hop to follow, True to read the body, False to stop here."""

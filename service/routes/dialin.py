@@ -92,7 +92,7 @@ async def validate_dialin_config(body: ConfigBody, request: Request, resources: 
     host is a warning). ``hold_music_url`` is fetched and checked like ``/v1/checks`` with the service's limits,
     and its Report is under ``hold_music``. A failing config is still a 200 with ``ok`` false.
     """
-    from mediacheck._dialin import DialinReport, alint_with_checker, parse_config_json
+    from mediacheck._dialin import alint_with_checker
 
     limits = resources.limits
     fetcher = resources.fetcher
@@ -100,13 +100,10 @@ async def validate_dialin_config(body: ConfigBody, request: Request, resources: 
     async def check_hold_music(url: str) -> Report:
         return await resources.check_url(url, limits)
 
+    # The raw bytes (already read and capped by the body-size middleware), not FastAPI's parse of them: the lint
+    # judges their encoding and duplicated keys, which the parse silently accepted or dropped.
     # The app's one fetcher checks the hold music (shared pool, CA context); its resolver vets the webhook.
-    report = await alint_with_checker(body, allow_networks=resources.settings.allow_networks, check_hold_music=True,
-                                      resolver=fetcher.resolver, hold_music_checker=check_hold_music,
-                                      timeout_s=limits.timeout_s)
-    # FastAPI's parse kept the last of any duplicated key without a word; the raw body (already read and
-    # capped by the body-size middleware) says whether there were any.
-    _, duplicates = parse_config_json((await request.body()).decode("utf-8", "replace"))
-    if duplicates:
-        report = DialinReport(duplicates + report.findings, report.hold_music)
+    report = await alint_with_checker(await request.body(), allow_networks=resources.settings.allow_networks,
+                                      check_hold_music=True, resolver=fetcher.resolver,
+                                      hold_music_checker=check_hold_music, timeout_s=limits.timeout_s)
     return report.to_dict()
