@@ -27,7 +27,7 @@ import anyio
 from mediacheck._dialin_json import parse_config_json, read_config
 from mediacheck._dialin_report import DialinFinding, DialinReport
 from mediacheck._limits import DEFAULT_LIMITS, Limits
-from mediacheck._netguard import Resolver, avet_host, parse_networks, vet_host
+from mediacheck._netguard import HostRefusal, Resolver, arefuse_host, parse_networks, refuse_host
 from mediacheck._report import Finding, Report, Severity
 from mediacheck._urlpolicy import check_url_policy
 
@@ -352,7 +352,7 @@ def _plan(body: object, *, check_hold_music: bool) -> _Plan:
     return plan
 
 
-def _webhook_findings(plan: _Plan, refusal: Finding | None) -> list[DialinFinding]:
+def _webhook_findings(plan: _Plan, refusal: HostRefusal | None, reveal_addresses: bool) -> list[DialinFinding]:
     """The vetting verdict on the webhook's host, worded for a webhook (an unresolvable host only warns)."""
     if refusal is None or plan.webhook is None:
         return []
@@ -364,15 +364,18 @@ def _webhook_findings(plan: _Plan, refusal: Finding | None) -> list[DialinFindin
                               f"The host {host} of `room_creation_api` does not resolve from here.",
                               "Check the spelling, and that the name has a public DNS record Daily can resolve.")]
     if refusal.code == "access.blocked-address":
-        detail = refusal.message.removeprefix("Refused to connect: ").removesuffix(".")
-        return [DialinFinding(path, refusal.code, Severity.ERROR,
-                              f"`room_creation_api` is not on a public address: {detail}.", WEBHOOK_HINT)]
-    return [DialinFinding(path, refusal.code, refusal.severity, refusal.message, WEBHOOK_HINT)]
+        message = (f"`room_creation_api` is not on a public address: {refusal.detail()}."
+                   if reveal_addresses or not refusal.shows_internal_dns() else
+                   f"The host {host} of `room_creation_api` has no public internet address.")
+        return [DialinFinding(path, refusal.code, Severity.ERROR, message, WEBHOOK_HINT)]
+    finding = refusal.finding(reveal_addresses=reveal_addresses)
+    return [DialinFinding(path, finding.code, finding.severity, finding.message, WEBHOOK_HINT)]
 
 
-def _report(plan: _Plan, webhook_refusal: Finding | None, hold_music: Report | None) -> DialinReport:
+def _report(plan: _Plan, webhook_refusal: HostRefusal | None, hold_music: Report | None, *,
+            reveal_addresses: bool = True) -> DialinReport:
     findings = list(plan.findings)
-    findings.extend(_webhook_findings(plan, webhook_refusal))
+    findings.extend(_webhook_findings(plan, webhook_refusal, reveal_addresses))
     if hold_music is not None:
         findings.extend(DialinFinding("hold_music_url", f.code, f.severity, f.message, f.hint)
                         for f in hold_music.findings)
@@ -397,7 +400,7 @@ def lint_dialin_config(body: ConfigBody, *, limits: Limits = DEFAULT_LIMITS,
     refusal = None
     if plan.webhook is not None:
         host, port = plan.webhook
-        refusal = vet_host(host, allow_networks=allow, resolver=resolver, port=port, timeout_s=limits.timeout_s)
+        refusal = refuse_host(host, allow_networks=allow, resolver=resolver, port=port, timeout_s=limits.timeout_s)
     hold_music = None
     if plan.hold_music_url is not None:
         from mediacheck._fetch import check_url
@@ -429,21 +432,23 @@ async def alint_dialin_config(body: ConfigBody, *, limits: Limits = DEFAULT_LIMI
 
 async def alint_with_checker(body: ConfigBody, *, allow_networks: Iterable[str], check_hold_music: bool,
                              resolver: Resolver | None, hold_music_checker: HoldMusicChecker,
-                             timeout_s: float = DEFAULT_LIMITS.timeout_s) -> DialinReport:
+                             timeout_s: float = DEFAULT_LIMITS.timeout_s,
+                             reveal_addresses: bool = True) -> DialinReport:
     """The async lint with the hold-music check supplied by the caller (the service passes its shared fetcher).
 
-    ``timeout_s`` bounds the webhook host's DNS lookup, as the limits' deadline bounds the hold-music fetch.
+    ``timeout_s`` bounds the webhook host's DNS lookup, as the limits' deadline bounds the hold-music fetch;
+    ``reveal_addresses=False`` keeps what DNS answered for the webhook's host out of the findings.
     """
     allow = tuple(allow_networks)
     parse_networks(allow)  # misuse raises UsageError here, not wrapped in the task group's ExceptionGroup
     plan = _plan(body, check_hold_music=check_hold_music)
-    refusal: Finding | None = None
+    refusal: HostRefusal | None = None
     hold_music: Report | None = None
 
     async def vet_webhook(host: str, port: int) -> None:
         nonlocal refusal
-        refusal = await avet_host(host, allow_networks=allow, resolver=resolver, port=port,
-                                  timeout_s=timeout_s)
+        refusal = await arefuse_host(host, allow_networks=allow, resolver=resolver, port=port,
+                                     timeout_s=timeout_s)
 
     async def check_hold_music_url(url: str) -> None:
         nonlocal hold_music
@@ -454,4 +459,4 @@ async def alint_with_checker(body: ConfigBody, *, allow_networks: Iterable[str],
             tasks.start_soon(vet_webhook, *plan.webhook)
         if plan.hold_music_url is not None:
             tasks.start_soon(check_hold_music_url, plan.hold_music_url)
-    return _report(plan, refusal, hold_music)
+    return _report(plan, refusal, hold_music, reveal_addresses=reveal_addresses)

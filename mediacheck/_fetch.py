@@ -13,7 +13,7 @@ import contextlib
 import ssl
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -25,7 +25,7 @@ import httpx2
 
 from mediacheck._fetch_run import FetchRun, FileSink, InspectSink
 from mediacheck._limits import DEFAULT_LIMITS, Limits
-from mediacheck._netguard import AddressPolicy, BlockedAddressError, ResolutionError, Resolver
+from mediacheck._netguard import AddressPolicy, HostRefusedError, Resolver
 from mediacheck._network_backend import AsyncGuardedBackend, DeadlineExceeded, GuardedBackend, fetch_deadline
 from mediacheck._report import FetchInfo, Finding, Report
 from mediacheck._urlpolicy import FetchableUrl
@@ -78,18 +78,22 @@ class SafeFetcher:
     ``allow_networks`` (CIDR strings) exempts ranges from the private-address denylist; ``resolver(host, port)``
     replaces the system DNS lookup (tests play public answers and rebinding with it); ``verify`` is the
     SSL context that checks server certificates (default: certifi's CAs, never the environment's).
+    ``reveal_addresses=False`` keeps what DNS answered out of every finding (a refused host "has no public
+    internet address"): the service sets it, so strangers cannot map internal DNS through it.
     Close it (``close``/``aclose`` or a ``with``/``async with`` block) to release pooled connections. It is
     safe to share between threads and between tasks of one event loop; the async pool belongs to the event
     loop that first used it, so call ``aclose()`` in that loop (e.g. in the app's lifespan).
     """
 
     def __init__(self, *, limits: Limits = DEFAULT_LIMITS, allow_networks: Iterable[str] = (),
-                 resolver: Resolver | None = None, verify: ssl.SSLContext | None = None) -> None:
+                 resolver: Resolver | None = None, verify: ssl.SSLContext | None = None,
+                 reveal_addresses: bool = True) -> None:
         if not isinstance(limits, Limits):
             raise UsageError(f"limits must be a mediacheck.Limits, not {type(limits).__name__}")
         self.limits = limits
         self.policy = AddressPolicy.from_cidrs(allow_networks)
         self.resolver = resolver
+        self.reveal_addresses = reveal_addresses
         self._ssl_context = verify if verify is not None else _default_ssl_context()
         self._lock = threading.Lock()
         self._transport: _GuardedTransport | None = None
@@ -159,7 +163,7 @@ class SafeFetcher:
                     if not isinstance(decision, FetchableUrl):
                         return
                     hop = decision
-            except (httpx2.HTTPError, httpcore2.ConnectError, BlockedAddressError, ResolutionError,
+            except (httpx2.HTTPError, httpcore2.ConnectError, HostRefusedError,
                     DeadlineExceeded, OSError) as exc:
                 run.on_error(exc)
 
@@ -185,7 +189,7 @@ class SafeFetcher:
                     if not isinstance(decision, FetchableUrl):
                         return
                     hop = decision
-            except (httpx2.HTTPError, httpcore2.ConnectError, BlockedAddressError, ResolutionError,
+            except (httpx2.HTTPError, httpcore2.ConnectError, HostRefusedError,
                     DeadlineExceeded, OSError) as exc:
                 run.on_error(exc)
 
@@ -203,7 +207,7 @@ class SafeFetcher:
         target = _target(url)
         with _deep_tee(deep) as tee:
             sink = InspectSink(limits, tee[1] if tee else None)
-            run = FetchRun(target, limits, sink)
+            run = FetchRun(target, limits, sink, reveal_addresses=self.reveal_addresses)
             self._run(run)
             report = self._report(run, sink)
             if tee is not None and sink.inspector is not None and not run.failed:
@@ -219,7 +223,7 @@ class SafeFetcher:
         target = _target(url)
         with _deep_tee(deep) as tee:
             sink = InspectSink(limits, tee[1] if tee else None)
-            run = FetchRun(target, limits, sink)
+            run = FetchRun(target, limits, sink, reveal_addresses=self.reveal_addresses)
             await self._arun(run)
             report = self._report(run, sink)
             if tee is not None and sink.inspector is not None and not run.failed:
@@ -233,7 +237,13 @@ class SafeFetcher:
                  limits: Limits | None = None) -> tuple[FetchInfo, tuple[Finding, ...]]:
         """Download ``url`` through the guard into ``dst`` (at most ``max_bytes``); see :func:`download_to_file`."""
         limits = self._limits(limits)
-        return _download(lambda run: self._run(run), _target(url), Path(dst), max_bytes, limits)
+        target, path = _target(url), Path(dst)
+        _check_max_bytes(max_bytes)
+        with path.open("wb") as handle:
+            sink = FileSink(handle, max_bytes)
+            run = FetchRun(target, limits, sink, reveal_addresses=self.reveal_addresses)
+            self._run(run)
+        return _download_result(run, sink, path)
 
     async def adownload(self, url: str, dst: str | Path, *, max_bytes: int,
                         limits: Limits | None = None) -> tuple[FetchInfo, tuple[Finding, ...]]:
@@ -244,7 +254,7 @@ class SafeFetcher:
         handle = await anyio.to_thread.run_sync(path.open, "wb")
         try:
             sink = FileSink(handle, max_bytes)
-            run = FetchRun(target, limits, sink)
+            run = FetchRun(target, limits, sink, reveal_addresses=self.reveal_addresses)
             await self._arun(run)
         finally:
             handle.close()
@@ -278,16 +288,6 @@ def _deep_tee(deep: bool) -> Iterator[tuple[Path, IO[bytes]] | None]:
         path = Path(folder) / "body.mp3"
         with path.open("wb") as handle:
             yield path, handle
-
-
-def _download(run_fetch: Callable[[FetchRun], None], target: str, path: Path, max_bytes: int,
-              limits: Limits) -> tuple[FetchInfo, tuple[Finding, ...]]:
-    _check_max_bytes(max_bytes)
-    with path.open("wb") as handle:
-        sink = FileSink(handle, max_bytes)
-        run = FetchRun(target, limits, sink)
-        run_fetch(run)
-    return _download_result(run, sink, path)
 
 
 def _download_result(run: FetchRun, sink: FileSink, path: Path) -> tuple[FetchInfo, tuple[Finding, ...]]:

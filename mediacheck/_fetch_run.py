@@ -8,6 +8,7 @@ no I/O itself, so the two drivers differ only in ``send``/``await send`` and ``i
 
 from __future__ import annotations
 
+import os
 import ssl
 import time
 from datetime import datetime
@@ -24,7 +25,7 @@ from mediacheck._hints import (
 )
 from mediacheck._inspector import Inspection, Inspector
 from mediacheck._limits import Limits
-from mediacheck._netguard import BlockedAddressError, ResolutionError
+from mediacheck._netguard import HostRefusedError
 from mediacheck._network_backend import DeadlineExceeded, time_left
 from mediacheck._report import FetchInfo, Finding, Redirect, Severity
 from mediacheck._urlpolicy import FetchableUrl, check_url_policy, join_location, shorten
@@ -116,10 +117,11 @@ def _is_tls_failure(exc: BaseException) -> bool:
 class FetchRun:
     """The decisions of one fetch (policy, hops, headers, errors), shared by the sync and async drivers."""
 
-    def __init__(self, target: str, limits: Limits, sink: BodySink) -> None:
+    def __init__(self, target: str, limits: Limits, sink: BodySink, *, reveal_addresses: bool = True) -> None:
         self.target = target
         self.limits = limits
         self.sink = sink
+        self.reveal_addresses = reveal_addresses
         self.started = time.perf_counter()
         self.findings: list[Finding] = []
         self.redirects: list[Redirect] = []
@@ -215,8 +217,8 @@ class FetchRun:
     def on_error(self, exc: BaseException) -> None:
         """Turn what went wrong on the wire into the finding that explains it."""
         where = shorten(str(self.current.url)) if self.current is not None else shorten(self.target)
-        if isinstance(exc, BlockedAddressError | ResolutionError):
-            finding = exc.finding
+        if isinstance(exc, HostRefusedError):
+            finding = exc.refusal.finding(reveal_addresses=self.reveal_addresses)
             if self.redirects:
                 finding = Finding(finding.code, finding.severity, finding.message.rstrip(".") +
                                   f" (a redirect from {shorten(self.redirects[-1].url)} led there).", finding.hint)
@@ -296,8 +298,10 @@ def _tls_detail(exc: BaseException) -> str:
 def _network_detail(exc: BaseException) -> str:
     current: BaseException | None = exc
     while current is not None:
-        if isinstance(current, OSError) and current.strerror:
-            return current.strerror.lower()
+        # The errno's standard text, not the exception's own: asyncio words a refused connect as "Connect call
+        # failed ('10.1.2.3', 80)", which would show the resolved address.
+        if isinstance(current, OSError) and isinstance(current.errno, int) and current.errno > 0:
+            return os.strerror(current.errno).lower()
         current = current.__cause__ or current.__context__
     text = str(exc).strip()
     return text[:200] if text else type(exc).__name__

@@ -38,8 +38,9 @@ async def open_resources(settings: Settings, *, resolver: Resolver | None = None
                          verify: ssl.SSLContext | None = None) -> AsyncIterator[ServiceResources]:
     """Build the shared resources and close the fetcher's pool when the app stops."""
     limits = settings.default_limits()
+    # reveal_addresses=False: answers go to strangers, who must not learn what internal names resolve to.
     async with SafeFetcher(limits=limits, allow_networks=settings.allow_networks, resolver=resolver,
-                           verify=verify) as fetcher:
+                           verify=verify, reveal_addresses=False) as fetcher:
         yield ServiceResources(
             settings=settings,
             limits=limits,

@@ -105,5 +105,6 @@ async def validate_dialin_config(body: ConfigBody, request: Request, resources: 
     # The app's one fetcher checks the hold music (shared pool, CA context); its resolver vets the webhook.
     report = await alint_with_checker(await request.body(), allow_networks=resources.settings.allow_networks,
                                       check_hold_music=True, resolver=fetcher.resolver,
-                                      hold_music_checker=check_hold_music, timeout_s=limits.timeout_s)
+                                      hold_music_checker=check_hold_music, timeout_s=limits.timeout_s,
+                                      reveal_addresses=fetcher.reveal_addresses)
     return report.to_dict()
