@@ -64,10 +64,15 @@ _DEFAULT_SSL_CONTEXT: ssl.SSLContext | None = None
 def _default_ssl_context() -> ssl.SSLContext:
     # The promised trust store is certifi's CAs, exactly: httpx2 would trust the OS store (truststore), which
     # differs between machines, and would read SSL_CERT_FILE/SSL_CERT_DIR, which must not widen what we trust.
+    # Built by hand rather than with ssl.create_default_context, which reads SSLKEYLOGFILE and would then
+    # write every fetch's TLS secrets wherever the environment says: the context reads nothing from it.
     # Loading the bundle costs ~20 ms; one context serves every fetcher (SSLContext is thread-safe).
     global _DEFAULT_SSL_CONTEXT
     if _DEFAULT_SSL_CONTEXT is None:
-        _DEFAULT_SSL_CONTEXT = ssl.create_default_context(cafile=certifi.where())
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies certificates and host names
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_verify_locations(cafile=certifi.where())
+        _DEFAULT_SSL_CONTEXT = context
     return _DEFAULT_SSL_CONTEXT
 
 

@@ -10,7 +10,7 @@ import pytest
 import trustme
 
 from mediacheck._fetch import SafeFetcher, _default_ssl_context
-from tests.fetch.conftest import LOOPBACK, StubResolver
+from tests.fetch.conftest import LOOPBACK, StubResolver, fetch_with
 from tests.support.servers import LoopbackServer, Static
 
 
@@ -62,3 +62,29 @@ class TestTrustStore:
             assert fetcher._ssl_context is _default_ssl_context()
             report = fetcher.check(f"https://media.test:{server.port}/a.mp3")
         assert [f.code for f in report.errors] == ["access.tls"]
+
+
+class TestNothingFromTheEnvironment:
+    """The fetch SSL context reads no environment variable: SSLKEYLOGFILE cannot make it write TLS secrets."""
+
+    @pytest.mark.parametrize("mode", ["sync", "async"])
+    def test_sslkeylogfile_is_ignored(self, mode: str, short_mp3: bytes, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+        """With SSLKEYLOGFILE set, a successful TLS fetch over loopback writes no key log file."""
+        ca = trustme.CA()
+        bundle = tmp_path / "ca.pem"
+        ca.cert_pem.write_to_path(str(bundle))
+        # The server's context is made first: ssl.create_default_context would itself obey SSLKEYLOGFILE.
+        server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("media.test").configure_cert(server_context)
+        keylog = tmp_path / "keys.log"
+        monkeypatch.setenv("SSLKEYLOGFILE", str(keylog))
+        # The pinned context trusts "certifi's bundle": here, the test CA's, so the handshake completes.
+        monkeypatch.setattr(certifi, "where", lambda: str(bundle))
+        monkeypatch.setattr("mediacheck._fetch._DEFAULT_SSL_CONTEXT", None)
+        resolver = StubResolver({"media.test": [["127.0.0.1"]]})
+        with LoopbackServer({"/a.mp3": Static(short_mp3)}, ssl_context=server_context) as server, \
+                SafeFetcher(allow_networks=LOOPBACK, resolver=resolver) as fetcher:
+            report = fetch_with(fetcher, f"https://media.test:{server.port}/a.mp3", mode)
+        assert report.ok, report.findings
+        assert not keylog.exists()
