@@ -23,10 +23,11 @@ import certifi
 import httpcore2
 import httpx2
 
+from mediacheck._fetch_budget import DeadlineExceeded, UpstreamTooCostly, fetch_deadline
 from mediacheck._fetch_run import FetchRun, FileSink, InspectSink
 from mediacheck._limits import DEFAULT_LIMITS, Limits
 from mediacheck._netguard import AddressPolicy, HostRefusedError, Resolver
-from mediacheck._network_backend import AsyncGuardedBackend, DeadlineExceeded, GuardedBackend, fetch_deadline
+from mediacheck._network_backend import AsyncGuardedBackend, GuardedBackend
 from mediacheck._report import FetchInfo, Finding, Report
 from mediacheck._urlpolicy import FetchableUrl
 from mediacheck.exceptions import UsageError
@@ -151,14 +152,17 @@ class SafeFetcher:
         if hop is None:
             return
         transport = self._sync_transport()
-        with fetch_deadline(run.limits.timeout_s):
+        with fetch_deadline(run.limits.timeout_s) as budget:
             try:
                 while True:
+                    budget.start_response()
                     response = transport.handle_request(run.request(hop))
+                    budget.end_head()
                     try:
                         decision = run.on_headers(response)
                         if decision is True:
                             for chunk in response.iter_raw():
+                                budget.on_body_chunk(len(chunk))
                                 if run.on_chunk(chunk):
                                     break
                             else:
@@ -168,8 +172,8 @@ class SafeFetcher:
                     if not isinstance(decision, FetchableUrl):
                         return
                     hop = decision
-            except (httpx2.HTTPError, httpcore2.ConnectError, HostRefusedError,
-                    DeadlineExceeded, OSError) as exc:
+            except (httpx2.HTTPError, httpcore2.ConnectError, HostRefusedError, DeadlineExceeded,
+                    UpstreamTooCostly, OSError) as exc:
                 run.on_error(exc)
 
     async def _arun(self, run: FetchRun) -> None:
@@ -177,14 +181,17 @@ class SafeFetcher:
         if hop is None:
             return
         transport = self._async_transport()
-        with fetch_deadline(run.limits.timeout_s):
+        with fetch_deadline(run.limits.timeout_s) as budget:
             try:
                 while True:
+                    budget.start_response()
                     response = await transport.handle_async_request(run.request(hop))
+                    budget.end_head()
                     try:
                         decision = run.on_headers(response)
                         if decision is True:
                             async for chunk in response.aiter_raw():
+                                budget.on_body_chunk(len(chunk))
                                 if run.on_chunk(chunk):
                                     break
                             else:
@@ -194,8 +201,8 @@ class SafeFetcher:
                     if not isinstance(decision, FetchableUrl):
                         return
                     hop = decision
-            except (httpx2.HTTPError, httpcore2.ConnectError, HostRefusedError,
-                    DeadlineExceeded, OSError) as exc:
+            except (httpx2.HTTPError, httpcore2.ConnectError, HostRefusedError, DeadlineExceeded,
+                    UpstreamTooCostly, OSError) as exc:
                 run.on_error(exc)
 
     # -- checks ------------------------------------------------------------------------------------------------

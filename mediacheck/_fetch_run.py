@@ -16,6 +16,7 @@ from typing import IO, Protocol
 
 import httpx2
 
+from mediacheck._fetch_budget import MAX_INTERIM_RESPONSES, DeadlineExceeded, UpstreamTooCostly, time_left
 from mediacheck._hints import (
     content_type_finding,
     expiry_finding,
@@ -26,7 +27,6 @@ from mediacheck._hints import (
 from mediacheck._inspector import Inspection, Inspector
 from mediacheck._limits import Limits
 from mediacheck._netguard import HostRefusedError
-from mediacheck._network_backend import DeadlineExceeded, time_left
 from mediacheck._report import FetchInfo, Finding, Redirect, Severity
 from mediacheck._urlpolicy import FetchableUrl, check_url_policy, join_location, shorten
 from mediacheck._version import __version__
@@ -222,6 +222,8 @@ class FetchRun:
             if self.redirects:
                 finding = Finding(finding.code, finding.severity, finding.message.rstrip(".") +
                                   f" (a redirect from {shorten(self.redirects[-1].url)} led there).", finding.hint)
+        elif isinstance(exc, UpstreamTooCostly):
+            finding = _too_costly_finding(exc, where, self.bytes_read)
         elif isinstance(exc, DeadlineExceeded | httpx2.TimeoutException):
             got = f" after {self.bytes_read:,} body bytes" if self.body_started else ""
             finding = Finding("access.timeout", Severity.ERROR,
@@ -275,6 +277,19 @@ class FetchRun:
     def failed(self) -> bool:
         """True once a url./access./size. error was recorded (the body is then not judged)."""
         return any(f.severity is Severity.ERROR for f in self.findings)
+
+
+def _too_costly_finding(exc: UpstreamTooCostly, where: str, body_bytes: int) -> Finding:
+    if exc.kind == "interim-responses":
+        return Finding("access.interim-responses", Severity.ERROR,
+                       f"{where} sent more than {MAX_INTERIM_RESPONSES} interim (1xx) responses before its answer.",
+                       "Fix the server (or the proxy in front of it): a file is answered with one response.")
+    what = ("in pieces of a few bytes each" if exc.kind == "body-events" else
+            "wrapped in far more framing (chunk headers, extensions) than content")
+    return Finding("access.fragmented-body", Severity.ERROR,
+                   f"{where} sent the body {what}; stopped after {body_bytes:,} body bytes.",
+                   "Serve the file as a plain download (Content-Length, or chunks of kilobytes), as any web "
+                   "server, bucket or CDN does.")
 
 
 def _normalized(url: str) -> str:

@@ -1,60 +1,29 @@
-"""httpcore2 network backends that connect only to vetted addresses, all within one total fetch deadline.
+"""httpcore2 network backends that connect only to vetted addresses, each fetch within its budget.
 
 ``connect_tcp`` receives the URL's host name from httpcore2, resolves it once, refuses the connection if *any*
 answer is denied, and connects to the vetted IP itself, so a DNS answer that changes between "check" and
 "connect" (rebinding) cannot steer us elsewhere. TLS still runs on the host name: httpcore2 passes it to
 ``start_tls`` as the SNI name and the certificate is verified against it.
 
-The deadline lives in a context variable set for the duration of one fetch. Every blocking step (resolving,
-connecting, the TLS handshake, each read and write) gets at most the time left, because httpx2's own timeouts
-are per operation: a server dripping one byte a second would never trip them.
+Every blocking step (resolving, connecting, the TLS handshake, each read and write) gets at most the time left
+before the fetch's deadline, and every read is accounted to the fetch's budget (``_fetch_budget``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import ssl
 import threading
-import time
 import typing
-from collections.abc import Iterable, Iterator
-from contextvars import ContextVar
+from collections.abc import Iterable
 
 import anyio
 import anyio.to_thread
 import httpcore2
 
+from mediacheck._fetch_budget import DeadlineExceeded, current_budget, time_left
 from mediacheck._netguard import AddressPolicy, IPAddress, Resolver, literal_address, resolve_and_vet
 
 SocketOption = httpcore2.SOCKET_OPTION
-
-_deadline: ContextVar[float | None] = ContextVar("mediacheck_fetch_deadline", default=None)
-
-
-class DeadlineExceeded(Exception):
-    """The fetch's total time budget ran out."""
-
-
-@contextlib.contextmanager
-def fetch_deadline(seconds: float) -> Iterator[None]:
-    """Give every network step inside this block a share of one total budget of ``seconds``."""
-    token = _deadline.set(time.monotonic() + seconds)
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
-
-
-def time_left(timeout: float | None = None) -> float | None:
-    """The smaller of ``timeout`` and the time left before the deadline; raise once it has passed."""
-    deadline = _deadline.get()
-    if deadline is None:
-        return timeout
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise DeadlineExceeded("the fetch deadline passed")
-    return remaining if timeout is None else min(timeout, remaining)
-
 
 def _resolve_within_budget(host: str, port: int, policy: AddressPolicy,
                            resolver: Resolver | None) -> tuple[IPAddress, ...]:
@@ -90,7 +59,11 @@ class GuardedStream(httpcore2.NetworkStream):
         self._inner = inner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, time_left(timeout))
+        data = self._inner.read(max_bytes, time_left(timeout))
+        budget = current_budget()
+        if budget is not None:
+            budget.on_read(data)
+        return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._inner.write(buffer, time_left(timeout))
@@ -145,7 +118,11 @@ class AsyncGuardedStream(httpcore2.AsyncNetworkStream):
 
     # httpcore2's AsyncNetworkStream interface dictates the ``timeout`` parameters (ASYNC109).
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
-        return await self._inner.read(max_bytes, time_left(timeout))
+        data = await self._inner.read(max_bytes, time_left(timeout))
+        budget = current_budget()
+        if budget is not None:
+            budget.on_read(data)
+        return data
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
         await self._inner.write(buffer, time_left(timeout))

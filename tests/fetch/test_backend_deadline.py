@@ -11,15 +11,10 @@ import httpcore2
 import pytest
 
 from mediacheck import Limits
+from mediacheck._fetch_budget import DeadlineExceeded, fetch_deadline
 from mediacheck._fetch_run import FetchRun, InspectSink
 from mediacheck._netguard import AddressPolicy
-from mediacheck._network_backend import (
-    AsyncGuardedBackend,
-    DeadlineExceeded,
-    GuardedBackend,
-    SocketOption,
-    fetch_deadline,
-)
+from mediacheck._network_backend import AsyncGuardedBackend, GuardedBackend, SocketOption
 
 LOOPBACK = AddressPolicy.from_cidrs(["127.0.0.0/8"])
 PATIENT = 1000.0  # what httpx2 would ask for: far more than the deadline leaves
