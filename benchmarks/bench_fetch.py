@@ -39,8 +39,7 @@ import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mediacheck import Limits, check_url
-from mediacheck._fetch import SafeFetcher
+from mediacheck import Limits, SafeFetcher, check_url
 from mediacheck._ffmpeg import find_ffmpeg
 from tests.support.servers import LoopbackServer, Static
 

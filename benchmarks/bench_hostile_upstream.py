@@ -34,8 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mediacheck import Limits
-from mediacheck._fetch import SafeFetcher
+from mediacheck import Limits, SafeFetcher
 from mediacheck._ffmpeg import find_ffmpeg
 from tests.support.servers import RawServer, response_head
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typing
 
-from mediacheck._check import check_bytes, check_file
+from mediacheck._check import acheck_bytes, acheck_chunks, acheck_file, check_bytes, check_chunks, check_file
 from mediacheck._limits import DEFAULT_LIMITS, Limits
 from mediacheck._report import FetchInfo, Finding, MediaInfo, Redirect, Report, Severity
 from mediacheck._version import __version__
@@ -23,8 +23,9 @@ from mediacheck.exceptions import (
 
 if typing.TYPE_CHECKING:
     from mediacheck._dialin import DialinFinding, DialinReport, alint_dialin_config, lint_dialin_config
-    from mediacheck._fetch import SafeFetcher, acheck_url, check_url
+    from mediacheck._fetch import SafeFetcher, acheck_url, adownload_to_file, check_url, download_to_file
     from mediacheck._fix import fix_file
+    from mediacheck._netguard import Resolver, avet_host, vet_host
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -40,17 +41,26 @@ __all__ = [
     "MediacheckError",
     "Redirect",
     "Report",
+    "Resolver",
     "SafeFetcher",
     "Severity",
     "UsageError",
     "__version__",
+    "acheck_bytes",
+    "acheck_chunks",
+    "acheck_file",
     "acheck_url",
+    "adownload_to_file",
     "alint_dialin_config",
+    "avet_host",
     "check_bytes",
+    "check_chunks",
     "check_file",
     "check_url",
+    "download_to_file",
     "fix_file",
     "lint_dialin_config",
+    "vet_host",
 ]
 
 # name -> module that defines it, imported on first attribute access (PEP 562).
@@ -61,8 +71,13 @@ _LAZY = {
     "lint_dialin_config": "mediacheck._dialin",
     "SafeFetcher": "mediacheck._fetch",
     "acheck_url": "mediacheck._fetch",
+    "adownload_to_file": "mediacheck._fetch",
     "check_url": "mediacheck._fetch",
+    "download_to_file": "mediacheck._fetch",
     "fix_file": "mediacheck._fix",
+    "Resolver": "mediacheck._netguard",
+    "avet_host": "mediacheck._netguard",
+    "vet_host": "mediacheck._netguard",
 }
 
 

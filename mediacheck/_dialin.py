@@ -17,9 +17,9 @@ import binascii
 import difflib
 import re
 import string
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
 
 import anyio
@@ -27,9 +27,13 @@ import anyio
 from mediacheck._dialin_json import parse_config_json, read_config
 from mediacheck._dialin_report import DialinFinding, DialinReport
 from mediacheck._limits import DEFAULT_LIMITS, Limits
-from mediacheck._netguard import HostRefusal, Resolver, arefuse_host, parse_networks, refuse_host
+from mediacheck._netguard import AddressPolicy, HostRefusal, Resolver, arefuse_host, refuse_host
 from mediacheck._report import Finding, Report, Severity
 from mediacheck._urlpolicy import check_url_policy
+from mediacheck.exceptions import UsageError
+
+if TYPE_CHECKING:
+    from mediacheck._fetch import SafeFetcher
 
 __all__ = ["DialinFinding", "DialinReport", "alint_dialin_config", "lint_dialin_config", "parse_config_json"]
 
@@ -382,81 +386,103 @@ def _report(plan: _Plan, webhook_refusal: HostRefusal | None, hold_music: Report
     return DialinReport(tuple(findings), hold_music)
 
 
-def lint_dialin_config(body: ConfigBody, *, limits: Limits = DEFAULT_LIMITS,
-                       allow_networks: Iterable[str] = (), check_hold_music: bool = True,
-                       resolver: Resolver | None = None) -> DialinReport:
+@dataclass(frozen=True, slots=True)
+class _Network:
+    """How one lint reaches the network: its limits, the address policy, DNS, and the fetcher for the music."""
+
+    limits: Limits
+    allow_networks: tuple[str, ...]
+    policy: AddressPolicy
+    resolver: Resolver | None
+    reveal_addresses: bool
+    fetcher: SafeFetcher | None  # the caller's; None means a fetcher of the lint's own, made when needed
+
+
+def _network(limits: object, allow_networks: Iterable[str], check_hold_music: object, resolver: object,
+             fetcher: object) -> _Network:
+    """Check the lint's arguments (a caller's mistake is a UsageError, raised before any work)."""
+    if limits is not None and not isinstance(limits, Limits):
+        raise UsageError(f"limits must be a mediacheck.Limits, not {type(limits).__name__}")
+    if not isinstance(check_hold_music, bool):
+        raise UsageError(f"check_hold_music must be True or False, not {check_hold_music!r}")
+    if resolver is not None and not callable(resolver):
+        raise UsageError(f"resolver must be a function (host, port) -> addresses, not {type(resolver).__name__}")
+    allow = allow_networks if isinstance(allow_networks, str) else tuple(allow_networks)
+    policy = AddressPolicy.from_cidrs(allow)  # one string, or a malformed CIDR, is a UsageError
+    if fetcher is None:
+        return _Network(limits or DEFAULT_LIMITS, tuple(allow), policy, resolver, True, None)
+    from mediacheck._fetch import SafeFetcher
+
+    if not isinstance(fetcher, SafeFetcher):
+        raise UsageError(f"fetcher must be a mediacheck.SafeFetcher, not {type(fetcher).__name__}")
+    if allow or resolver is not None:
+        raise UsageError("with a fetcher, give allow_networks and resolver to the SafeFetcher, not to the lint")
+    return _Network(limits or fetcher.limits, (), fetcher.policy, fetcher.resolver, fetcher.reveal_addresses,
+                    fetcher)
+
+
+def lint_dialin_config(body: ConfigBody, *, limits: Limits | None = None, allow_networks: Iterable[str] = (),
+                       check_hold_music: bool = True, resolver: Resolver | None = None,
+                       fetcher: SafeFetcher | None = None) -> DialinReport:
     """Check a whole ``POST /domain-dialin-config`` body; the hold music is fetched, the webhook only resolved.
 
     ``body`` is the parsed JSON object, or the JSON bytes as they would be sent (then their encoding, a byte
     order mark and duplicated keys are judged too, and bytes that are not JSON are a ``field.json`` error).
     ``allow_networks`` (CIDR strings) are exempt from the private-address guard, for the webhook's host and
-    the hold music alike; ``resolver(host, port)`` replaces DNS when vetting the webhook's host (tests,
-    split-horizon DNS). A failing config is a report with ``ok`` false; only misuse (a malformed
-    ``allow_networks``) raises :class:`mediacheck.UsageError`.
+    the hold music alike; ``resolver(host, port)`` replaces DNS for both (tests, split-horizon DNS). Or pass a
+    ``fetcher`` (a :class:`mediacheck.SafeFetcher`): its pool checks the hold music, and its networks, resolver
+    and ``reveal_addresses`` apply to both; ``limits`` then default to the fetcher's. A failing config is a
+    report with ``ok`` false; only misuse (a malformed argument) raises :class:`mediacheck.UsageError`.
     """
-    allow = tuple(allow_networks)
-    parse_networks(allow)  # misuse raises UsageError before any work
+    net = _network(limits, allow_networks, check_hold_music, resolver, fetcher)
     plan = _plan(body, check_hold_music=check_hold_music)
     refusal = None
     if plan.webhook is not None:
         host, port = plan.webhook
-        refusal = refuse_host(host, allow_networks=allow, resolver=resolver, port=port, timeout_s=limits.timeout_s)
+        refusal = refuse_host(host, policy=net.policy, resolver=net.resolver, port=port,
+                              timeout_s=net.limits.timeout_s)
     hold_music = None
     if plan.hold_music_url is not None:
-        from mediacheck._fetch import check_url
+        if net.fetcher is not None:
+            hold_music = net.fetcher.check(plan.hold_music_url, limits=net.limits)
+        else:
+            from mediacheck._fetch import SafeFetcher
 
-        hold_music = check_url(plan.hold_music_url, limits=limits, allow_networks=allow)
-    return _report(plan, refusal, hold_music)
+            with SafeFetcher(limits=net.limits, allow_networks=net.allow_networks, resolver=net.resolver) as own:
+                hold_music = own.check(plan.hold_music_url)
+    return _report(plan, refusal, hold_music, reveal_addresses=net.reveal_addresses)
 
 
-HoldMusicChecker = Callable[[str], Awaitable[Report]]
-
-
-async def alint_dialin_config(body: ConfigBody, *, limits: Limits = DEFAULT_LIMITS,
+async def alint_dialin_config(body: ConfigBody, *, limits: Limits | None = None,
                               allow_networks: Iterable[str] = (), check_hold_music: bool = True,
-                              resolver: Resolver | None = None) -> DialinReport:
+                              resolver: Resolver | None = None, fetcher: SafeFetcher | None = None) -> DialinReport:
     """Check a whole dial-in config body like :func:`lint_dialin_config`, without blocking the event loop.
 
     The webhook's host is vetted while the hold music is fetched.
     """
-    allow = tuple(allow_networks)
-
-    async def check(url: str) -> Report:
-        from mediacheck._fetch import acheck_url
-
-        return await acheck_url(url, limits=limits, allow_networks=allow)
-
-    return await alint_with_checker(body, allow_networks=allow, check_hold_music=check_hold_music,
-                                    resolver=resolver, hold_music_checker=check, timeout_s=limits.timeout_s)
-
-
-async def alint_with_checker(body: ConfigBody, *, allow_networks: Iterable[str], check_hold_music: bool,
-                             resolver: Resolver | None, hold_music_checker: HoldMusicChecker,
-                             timeout_s: float = DEFAULT_LIMITS.timeout_s,
-                             reveal_addresses: bool = True) -> DialinReport:
-    """The async lint with the hold-music check supplied by the caller (the service passes its shared fetcher).
-
-    ``timeout_s`` bounds the webhook host's DNS lookup, as the limits' deadline bounds the hold-music fetch;
-    ``reveal_addresses=False`` keeps what DNS answered for the webhook's host out of the findings.
-    """
-    allow = tuple(allow_networks)
-    parse_networks(allow)  # misuse raises UsageError here, not wrapped in the task group's ExceptionGroup
+    net = _network(limits, allow_networks, check_hold_music, resolver, fetcher)
     plan = _plan(body, check_hold_music=check_hold_music)
     refusal: HostRefusal | None = None
     hold_music: Report | None = None
 
     async def vet_webhook(host: str, port: int) -> None:
         nonlocal refusal
-        refusal = await arefuse_host(host, allow_networks=allow, resolver=resolver, port=port,
-                                     timeout_s=timeout_s)
+        refusal = await arefuse_host(host, policy=net.policy, resolver=net.resolver, port=port,
+                                     timeout_s=net.limits.timeout_s)
 
     async def check_hold_music_url(url: str) -> None:
         nonlocal hold_music
-        hold_music = await hold_music_checker(url)
+        if net.fetcher is not None:
+            hold_music = await net.fetcher.acheck(url, limits=net.limits)
+            return
+        from mediacheck._fetch import SafeFetcher
+
+        async with SafeFetcher(limits=net.limits, allow_networks=net.allow_networks, resolver=net.resolver) as own:
+            hold_music = await own.acheck(url)
 
     async with anyio.create_task_group() as tasks:
         if plan.webhook is not None:
             tasks.start_soon(vet_webhook, *plan.webhook)
         if plan.hold_music_url is not None:
             tasks.start_soon(check_hold_music_url, plan.hold_music_url)
-    return _report(plan, refusal, hold_music, reveal_addresses=reveal_addresses)
+    return _report(plan, refusal, hold_music, reveal_addresses=net.reveal_addresses)

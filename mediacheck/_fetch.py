@@ -14,6 +14,7 @@ import ssl
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
+from os import PathLike, fspath
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -96,6 +97,11 @@ class SafeFetcher:
                  reveal_addresses: bool = True) -> None:
         if not isinstance(limits, Limits):
             raise UsageError(f"limits must be a mediacheck.Limits, not {type(limits).__name__}")
+        if resolver is not None and not callable(resolver):
+            raise UsageError(f"resolver must be a function (host, port) -> addresses, not {type(resolver).__name__}")
+        if verify is not None and not isinstance(verify, ssl.SSLContext):
+            raise UsageError(f"verify must be an ssl.SSLContext, not {type(verify).__name__}")
+        _check_flag("reveal_addresses", reveal_addresses)
         self.limits = limits
         self.policy = AddressPolicy.from_cidrs(allow_networks)
         self.resolver = resolver
@@ -216,6 +222,7 @@ class SafeFetcher:
     def check(self, url: str, *, limits: Limits | None = None, deep: bool = False) -> Report:
         """Fetch ``url`` through the guard and check what it serves; a refused or failed fetch is a failing Report."""
         limits = self._limits(limits)
+        _check_flag("deep", deep)
         target = _target(url)
         with _deep_tee(deep) as tee:
             sink = InspectSink(limits, tee[1] if tee else None)
@@ -232,6 +239,7 @@ class SafeFetcher:
     async def acheck(self, url: str, *, limits: Limits | None = None, deep: bool = False) -> Report:
         """The async twin of :meth:`check` (the deep check, if asked for, runs in a worker thread)."""
         limits = self._limits(limits)
+        _check_flag("deep", deep)
         target = _target(url)
         with _deep_tee(deep) as tee:
             sink = InspectSink(limits, tee[1] if tee else None)
@@ -245,11 +253,11 @@ class SafeFetcher:
                 report = await anyio.to_thread.run_sync(deep_check_file, report, tee[0], limits)
         return report
 
-    def download(self, url: str, dst: str | Path, *, max_bytes: int,
+    def download(self, url: str, dst: str | PathLike[str], *, max_bytes: int,
                  limits: Limits | None = None) -> tuple[FetchInfo, tuple[Finding, ...]]:
         """Download ``url`` through the guard into ``dst`` (at most ``max_bytes``); see :func:`download_to_file`."""
         limits = self._limits(limits)
-        target, path = _target(url), Path(dst)
+        target, path = _target(url), _check_destination(dst)
         _check_max_bytes(max_bytes)
         with path.open("wb") as handle:
             sink = FileSink(handle, max_bytes)
@@ -257,11 +265,11 @@ class SafeFetcher:
             self._run(run)
         return _download_result(run, sink, path)
 
-    async def adownload(self, url: str, dst: str | Path, *, max_bytes: int,
+    async def adownload(self, url: str, dst: str | PathLike[str], *, max_bytes: int,
                         limits: Limits | None = None) -> tuple[FetchInfo, tuple[Finding, ...]]:
         """The async twin of :meth:`download` (file writes are small and stay on the event loop's thread)."""
         limits = self._limits(limits)
-        target, path = _target(url), Path(dst)
+        target, path = _target(url), _check_destination(dst)
         _check_max_bytes(max_bytes)
         handle = await anyio.to_thread.run_sync(path.open, "wb")
         try:
@@ -284,6 +292,17 @@ def _target(url: object) -> str:
     if not isinstance(url, str):
         raise UsageError(f"url must be a string, not {type(url).__name__}")
     return url
+
+
+def _check_flag(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise UsageError(f"{name} must be True or False, not {value!r}")
+
+
+def _check_destination(dst: object) -> Path:
+    if not isinstance(dst, str | PathLike) or isinstance(fspath(dst), bytes):
+        raise UsageError(f"dst must be a path (str or os.PathLike), not {type(dst).__name__}")
+    return Path(dst)
 
 
 def _check_max_bytes(max_bytes: object) -> None:
@@ -312,25 +331,48 @@ def _download_result(run: FetchRun, sink: FileSink, path: Path) -> tuple[FetchIn
 
 
 # -- the public facades -----------------------------------------------------------------------------------------
-def check_url(url: str, *, limits: Limits = DEFAULT_LIMITS, allow_networks: Iterable[str] = (),
-              deep: bool = False) -> Report:
+def _given_or_own(fetcher: object, limits: Limits | None, allow_networks: Iterable[str],
+                  resolver: Resolver | None) -> tuple[SafeFetcher | None, Limits | None]:
+    """The caller's fetcher (checked), or None when the facade is to make its own from the other arguments."""
+    if fetcher is None:
+        return None, limits
+    if not isinstance(fetcher, SafeFetcher):
+        raise UsageError(f"fetcher must be a mediacheck.SafeFetcher, not {type(fetcher).__name__}")
+    if (allow_networks if isinstance(allow_networks, str) else tuple(allow_networks)) or resolver is not None:
+        raise UsageError("with a fetcher, give allow_networks and resolver to the SafeFetcher, not to the call")
+    return fetcher, limits
+
+
+def check_url(url: str, *, limits: Limits | None = None, allow_networks: Iterable[str] = (), deep: bool = False,
+              resolver: Resolver | None = None, fetcher: SafeFetcher | None = None) -> Report:
     """Fetch a URL through the network guard and check what it serves.
 
     Never raises for a bad URL, a refused address or a failed fetch: those are failing Reports with ``url.``
-    and ``access.`` findings. ``allow_networks`` (CIDR strings) exempts ranges from the private-address guard.
+    and ``access.`` findings. ``allow_networks`` (CIDR strings) exempts ranges from the private-address guard;
+    ``resolver(host, port)`` replaces the system DNS lookup. Or pass a ``fetcher`` (a :class:`SafeFetcher`) to
+    reuse its connection pool, networks and resolver; ``limits`` then default to the fetcher's.
+    Raises :class:`mediacheck.UsageError` for arguments it cannot accept.
     """
-    with SafeFetcher(limits=limits, allow_networks=allow_networks) as fetcher:
-        return fetcher.check(url, deep=deep)
+    given, limits = _given_or_own(fetcher, limits, allow_networks, resolver)
+    if given is not None:
+        return given.check(url, limits=limits, deep=deep)
+    with SafeFetcher(limits=limits or DEFAULT_LIMITS, allow_networks=allow_networks, resolver=resolver) as own:
+        return own.check(url, deep=deep)
 
 
-async def acheck_url(url: str, *, limits: Limits = DEFAULT_LIMITS, allow_networks: Iterable[str] = (),
-                     deep: bool = False) -> Report:
+async def acheck_url(url: str, *, limits: Limits | None = None, allow_networks: Iterable[str] = (),
+                     deep: bool = False, resolver: Resolver | None = None,
+                     fetcher: SafeFetcher | None = None) -> Report:
     """Fetch a URL through the network guard and check what it serves, without blocking the event loop."""
-    async with SafeFetcher(limits=limits, allow_networks=allow_networks) as fetcher:
-        return await fetcher.acheck(url, deep=deep)
+    given, limits = _given_or_own(fetcher, limits, allow_networks, resolver)
+    if given is not None:
+        return await given.acheck(url, limits=limits, deep=deep)
+    async with SafeFetcher(limits=limits or DEFAULT_LIMITS, allow_networks=allow_networks,
+                           resolver=resolver) as own:
+        return await own.acheck(url, deep=deep)
 
 
-def download_to_file(url: str, dst: str | Path, *, max_bytes: int, limits: Limits = DEFAULT_LIMITS,
+def download_to_file(url: str, dst: str | PathLike[str], *, max_bytes: int, limits: Limits = DEFAULT_LIMITS,
                      allow_networks: Iterable[str] = (), resolver: Resolver | None = None,
                      ) -> tuple[FetchInfo, tuple[Finding, ...]]:
     """Download ``url`` through the network guard into the file ``dst``, at most ``max_bytes`` long.
@@ -344,7 +386,7 @@ def download_to_file(url: str, dst: str | Path, *, max_bytes: int, limits: Limit
         return fetcher.download(url, dst, max_bytes=max_bytes)
 
 
-async def adownload_to_file(url: str, dst: str | Path, *, max_bytes: int, limits: Limits = DEFAULT_LIMITS,
+async def adownload_to_file(url: str, dst: str | PathLike[str], *, max_bytes: int, limits: Limits = DEFAULT_LIMITS,
                             allow_networks: Iterable[str] = (), resolver: Resolver | None = None,
                             ) -> tuple[FetchInfo, tuple[Finding, ...]]:
     """The async twin of :func:`download_to_file`."""

@@ -1,6 +1,6 @@
 """The resources every request shares, built once per app in the lifespan: limits, check slots, the fetcher.
 
-One :class:`mediacheck._fetch.SafeFetcher` per app keeps one guarded connection pool for all checks, so
+One :class:`mediacheck.SafeFetcher` per app keeps one guarded connection pool for all checks, so
 repeated checks of the same host reuse connections instead of paying a handshake each time.
 """
 
@@ -13,9 +13,7 @@ from dataclasses import dataclass
 
 import anyio
 
-from mediacheck import Limits, Report
-from mediacheck._fetch import SafeFetcher
-from mediacheck._netguard import Resolver
+from mediacheck import Limits, Report, Resolver, SafeFetcher
 from mediacheck.service.settings import Settings
 
 
