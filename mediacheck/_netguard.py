@@ -169,23 +169,19 @@ class HostRefusal:
         """True when the wording would disclose what DNS answered for the host (an address or the raw answer)."""
         return self.resolved and self.code != "url.invalid"
 
-    def detail(self, *, reveal_addresses: bool = True) -> str:
-        """The refusal without its framing: ``db.corp: 10.1.2.3 is private (10.0.0.0/8)``, or ``db.corp has no
-        public internet address`` when resolved addresses are not to be shown."""
-        if self.code == "access.blocked-address":
-            if not reveal_addresses and self.shows_internal_dns():
-                return f"{self.host} has no public internet address"
-            return self.why if self.why.startswith(f"{self.host} ") else f"{self.host}: {self.why}"
-        if self.code == "access.unreachable" and not reveal_addresses and self.shows_internal_dns():
-            return f"{self.host} has no usable address"
+    def detail(self) -> str:
+        """The refusal in full, without its framing: ``db.corp: 10.1.2.3 is private (10.0.0.0/8)``."""
+        if self.code == "access.blocked-address" and not self.why.startswith(f"{self.host} "):
+            return f"{self.host}: {self.why}"
         return self.why
 
     def finding(self, *, reveal_addresses: bool = True) -> Finding:
         """The finding for a fetch: ``reveal_addresses=False`` (the service) keeps resolved addresses out of it."""
         if self.code == "access.blocked-address":
-            detail = self.detail(reveal_addresses=reveal_addresses)
-            suffix = "" if detail.endswith(" has no public internet address") else ", not a public internet address"
-            return Finding(self.code, Severity.ERROR, f"Refused to connect: {detail}{suffix}.", BLOCKED_HINT)
+            message = (f"Refused to connect: {self.host} has no public internet address."
+                       if not reveal_addresses and self.shows_internal_dns() else
+                       f"Refused to connect: {self.detail()}, not a public internet address.")
+            return Finding(self.code, Severity.ERROR, message, BLOCKED_HINT)
         if self.code == "access.unreachable":
             if not reveal_addresses and self.shows_internal_dns():
                 return Finding(self.code, Severity.ERROR, f"The host name {self.host} has no usable address.",
