@@ -27,7 +27,7 @@ import anyio
 from mediacheck._dialin_json import parse_config_json, read_config
 from mediacheck._dialin_report import DialinFinding, DialinReport
 from mediacheck._limits import DEFAULT_LIMITS, Limits
-from mediacheck._netguard import AddressPolicy, HostRefusal, Resolver, arefuse_host, refuse_host
+from mediacheck._netguard import AddressPolicy, HostRefusal, Resolver, arefuse_host, parse_networks, refuse_host
 from mediacheck._report import Finding, Report, Severity
 from mediacheck._urlpolicy import check_url_policy
 from mediacheck.exceptions import UsageError
@@ -407,8 +407,10 @@ def _network(limits: object, allow_networks: Iterable[str], check_hold_music: ob
         raise UsageError(f"check_hold_music must be True or False, not {check_hold_music!r}")
     if resolver is not None and not callable(resolver):
         raise UsageError(f"resolver must be a function (host, port) -> addresses, not {type(resolver).__name__}")
-    allow = allow_networks if isinstance(allow_networks, str) else tuple(allow_networks)
-    policy = AddressPolicy.from_cidrs(allow)  # one string, or a malformed CIDR, is a UsageError
+    if isinstance(allow_networks, str) or not isinstance(allow_networks, Iterable):
+        parse_networks(allow_networks)  # raises the UsageError that says what allow_networks must be
+    allow = tuple(allow_networks)
+    policy = AddressPolicy.from_cidrs(allow)  # a malformed CIDR is a UsageError
     if fetcher is None:
         return _Network(limits or DEFAULT_LIMITS, tuple(allow), policy, resolver, True, None)
     from mediacheck._fetch import SafeFetcher

@@ -27,7 +27,7 @@ import httpx2
 from mediacheck._fetch_budget import DeadlineExceeded, UpstreamTooCostly, fetch_deadline
 from mediacheck._fetch_run import FetchRun, FileSink, InspectSink
 from mediacheck._limits import DEFAULT_LIMITS, Limits
-from mediacheck._netguard import AddressPolicy, HostRefusedError, Resolver
+from mediacheck._netguard import AddressPolicy, HostRefusedError, Resolver, parse_networks
 from mediacheck._network_backend import AsyncGuardedBackend, GuardedBackend
 from mediacheck._report import FetchInfo, Finding, Report
 from mediacheck._urlpolicy import FetchableUrl
@@ -338,7 +338,7 @@ def _given_or_own(fetcher: object, limits: Limits | None, allow_networks: Iterab
         return None, limits
     if not isinstance(fetcher, SafeFetcher):
         raise UsageError(f"fetcher must be a mediacheck.SafeFetcher, not {type(fetcher).__name__}")
-    if (allow_networks if isinstance(allow_networks, str) else tuple(allow_networks)) or resolver is not None:
+    if parse_networks(allow_networks) or resolver is not None:
         raise UsageError("with a fetcher, give allow_networks and resolver to the SafeFetcher, not to the call")
     return fetcher, limits
 

@@ -73,6 +73,8 @@ def parse_networks(allow_networks: Iterable[str]) -> tuple[IPNetwork, ...]:
     """Turn CIDR strings into networks; a string that is not one is the caller's mistake (UsageError)."""
     if isinstance(allow_networks, str):
         raise UsageError("allow_networks must be a list of CIDR strings, not one string")
+    if not isinstance(allow_networks, Iterable):
+        raise UsageError(f"allow_networks must be a list of CIDR strings, not {type(allow_networks).__name__}")
     networks: list[IPNetwork] = []
     for cidr in allow_networks:
         try:

@@ -185,6 +185,8 @@ _MISUSE: dict[str, Call] = {
     "check_url(fetcher and networks)": lambda: check_url("http://x.example/", fetcher=SafeFetcher(),
                                                          allow_networks=["10.0.0.0/8"]),
     "check_url(one string network)": lambda: check_url("http://x.example/", allow_networks="10.0.0.0/8"),
+    "check_url(networks=None)": lambda: check_url("http://x.example/", allow_networks=None),  # type: ignore[arg-type]
+    "lint(networks=3)": lambda: lint_dialin_config({}, allow_networks=3),  # type: ignore[arg-type]
     "acheck_url(limits=1)": lambda: asyncio.run(acheck_url("http://x.example/", limits=1)),  # type: ignore[arg-type]
     "SafeFetcher(verify=True)": lambda: SafeFetcher(verify=True),  # type: ignore[arg-type]
     "SafeFetcher(reveal_addresses=0)": lambda: SafeFetcher(reveal_addresses=0),  # type: ignore[arg-type]
