@@ -2,16 +2,16 @@
 
 The public API is the names in ``__all__``; every module whose name starts with an underscore is private.
 Names that need optional extras (``fix_file`` needs pydub and ffmpeg) or heavy imports (``check_url`` needs
-httpx) load on first use, so ``import mediacheck`` stays light, starts the CLI fast and works without extras.
+httpx2) load on first use, so ``import mediacheck`` stays light, starts the CLI fast and works without extras.
 """
 
 from __future__ import annotations
 
 import typing
 
-from mediacheck._check import check_bytes, check_file
+from mediacheck._check import acheck_bytes, acheck_chunks, acheck_file, check_bytes, check_chunks, check_file
 from mediacheck._limits import DEFAULT_LIMITS, Limits
-from mediacheck._profiles import Profile
+from mediacheck._profiles import BUILTIN_PROFILES, Profile
 from mediacheck._report import FetchInfo, Finding, MediaInfo, Redirect, Report, Severity
 from mediacheck._version import __version__
 from mediacheck.exceptions import (
@@ -24,11 +24,14 @@ from mediacheck.exceptions import (
 
 if typing.TYPE_CHECKING:
     from mediacheck._dialin import DialinFinding, DialinReport, alint_dialin_config, lint_dialin_config
-    from mediacheck._fetch import SafeFetcher, acheck_url, check_url
+    from mediacheck._fetch import SafeFetcher, acheck_url, adownload_to_file, check_url, download_to_file
+    from mediacheck._ffmpeg import find_ffmpeg
     from mediacheck._fix import fix_file
     from mediacheck._fix_report import FixChange, FixReport
+    from mediacheck._netguard import Resolver, avet_host, vet_host
 
 __all__ = [
+    "BUILTIN_PROFILES",
     "DEFAULT_LIMITS",
     "AudioToolsMissingError",
     "DialinFinding",
@@ -45,17 +48,27 @@ __all__ = [
     "Profile",
     "Redirect",
     "Report",
+    "Resolver",
     "SafeFetcher",
     "Severity",
     "UsageError",
     "__version__",
+    "acheck_bytes",
+    "acheck_chunks",
+    "acheck_file",
     "acheck_url",
+    "adownload_to_file",
     "alint_dialin_config",
+    "avet_host",
     "check_bytes",
+    "check_chunks",
     "check_file",
     "check_url",
+    "download_to_file",
+    "find_ffmpeg",
     "fix_file",
     "lint_dialin_config",
+    "vet_host",
 ]
 
 # name -> module that defines it, imported on first attribute access (PEP 562).
@@ -66,10 +79,16 @@ _LAZY = {
     "lint_dialin_config": "mediacheck._dialin",
     "SafeFetcher": "mediacheck._fetch",
     "acheck_url": "mediacheck._fetch",
+    "adownload_to_file": "mediacheck._fetch",
     "check_url": "mediacheck._fetch",
+    "download_to_file": "mediacheck._fetch",
+    "find_ffmpeg": "mediacheck._ffmpeg",
     "fix_file": "mediacheck._fix",
     "FixChange": "mediacheck._fix_report",
     "FixReport": "mediacheck._fix_report",
+    "Resolver": "mediacheck._netguard",
+    "avet_host": "mediacheck._netguard",
+    "vet_host": "mediacheck._netguard",
 }
 
 

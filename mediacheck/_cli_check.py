@@ -3,7 +3,7 @@
 It only consumes the library: :func:`mediacheck.check_file` for paths, and for URLs the fetcher behind
 :func:`mediacheck.acheck_url` (one ``SafeFetcher`` shared by the run), concurrently under a semaphore
 (``--concurrency``). A target that cannot be read or fetched is a failing result and the run goes on.
-asyncio and httpx are imported only once a run has URLs, so ``mediacheck --version`` and file-only runs
+asyncio and httpx2 are imported only once a run has URLs, so ``mediacheck --version`` and file-only runs
 start fast.
 """
 

@@ -17,17 +17,25 @@ import binascii
 import difflib
 import re
 import string
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
 
 import anyio
 
+from mediacheck._dialin_json import parse_config_json, read_config
+from mediacheck._dialin_report import DialinFinding, DialinReport
 from mediacheck._limits import DEFAULT_LIMITS, Limits
-from mediacheck._netguard import Resolver, avet_host, parse_networks, vet_host
+from mediacheck._netguard import AddressPolicy, HostRefusal, Resolver, arefuse_host, parse_networks, refuse_host
 from mediacheck._report import Finding, Report, Severity
 from mediacheck._urlpolicy import check_url_policy
+from mediacheck.exceptions import UsageError
+
+if TYPE_CHECKING:
+    from mediacheck._fetch import SafeFetcher
+
+__all__ = ["DialinFinding", "DialinReport", "alint_dialin_config", "lint_dialin_config", "parse_config_json"]
 
 PINLESS = "pinless_dialin"
 PIN = "pin_dialin"
@@ -61,57 +69,6 @@ _BASE64_ALPHABET = frozenset(string.ascii_letters + string.digits + "+/=")
 
 WEBHOOK_HINT = ("Daily calls this URL from the internet: give an https:// URL on a public host name "
                 "(for local development, a public tunnel to your machine).")
-
-
-@dataclass(frozen=True, slots=True)
-class DialinFinding:
-    """One judgement about one field of the body: its path, a stable code, a one-sentence message and a hint."""
-
-    field: str
-    code: str
-    severity: Severity
-    message: str
-    hint: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The finding as the JSON object of the public contract."""
-        return {"field": self.field, "code": self.code, "severity": self.severity.value, "message": self.message,
-                "hint": self.hint}
-
-
-@dataclass(frozen=True, slots=True)
-class DialinReport:
-    """The answer for a whole dial-in config body: it passes when no finding (the hold music's included) is an error."""
-
-    findings: tuple[DialinFinding, ...] = ()
-    hold_music: Report | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when no finding is an error (the hold music's errors are findings on ``hold_music_url``)."""
-        return not any(f.severity is Severity.ERROR for f in self.findings) and (
-            self.hold_music is None or self.hold_music.ok)
-
-    @property
-    def errors(self) -> tuple[DialinFinding, ...]:
-        """The findings that make the config fail."""
-        return tuple(f for f in self.findings if f.severity is Severity.ERROR)
-
-    def codes(self) -> list[str]:
-        """The finding codes in report order (handy in tests and scripts)."""
-        return [f.code for f in self.findings]
-
-    def for_field(self, path: str) -> tuple[DialinFinding, ...]:
-        """The findings about one field path (``"timeout_config.message"``)."""
-        return tuple(f for f in self.findings if f.field == path)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report as the JSON document of the public contract."""
-        return {
-            "ok": self.ok,
-            "findings": [f.to_dict() for f in self.findings],
-            "hold_music": self.hold_music.to_dict() if self.hold_music is not None else None,
-        }
 
 
 @dataclass
@@ -358,9 +315,18 @@ def _check_message_object(plan: _Plan, body: Mapping[str, Any], name: str) -> No
                          f"`{name}` takes only `message`.")
 
 
+# The parsed JSON object, or the bytes as they would be sent (a str is a parsed JSON value, not JSON text).
+ConfigBody = Mapping[str, Any] | bytes
+
+
 def _plan(body: object, *, check_hold_music: bool) -> _Plan:
     """Apply every rule that needs no network; note the webhook host and hold-music URL for the I/O part."""
     plan = _Plan(check_hold_music=check_hold_music)
+    if isinstance(body, bytes | bytearray | memoryview):
+        body, text_findings = read_config(bytes(body))
+        plan.findings.extend(text_findings)
+        if any(f.code == "field.json" for f in text_findings):
+            return plan
     if not isinstance(body, Mapping):
         plan.error("", "field.type", f"The config body must be a JSON object, got {_json_type(body)}.",
                    'Send an object such as {"type": "pinless_dialin", ...}.')
@@ -390,7 +356,7 @@ def _plan(body: object, *, check_hold_music: bool) -> _Plan:
     return plan
 
 
-def _webhook_findings(plan: _Plan, refusal: Finding | None) -> list[DialinFinding]:
+def _webhook_findings(plan: _Plan, refusal: HostRefusal | None, reveal_addresses: bool) -> list[DialinFinding]:
     """The vetting verdict on the webhook's host, worded for a webhook (an unresolvable host only warns)."""
     if refusal is None or plan.webhook is None:
         return []
@@ -402,131 +368,123 @@ def _webhook_findings(plan: _Plan, refusal: Finding | None) -> list[DialinFindin
                               f"The host {host} of `room_creation_api` does not resolve from here.",
                               "Check the spelling, and that the name has a public DNS record Daily can resolve.")]
     if refusal.code == "access.blocked-address":
-        detail = refusal.message.removeprefix("Refused to connect: ").removesuffix(".")
-        return [DialinFinding(path, refusal.code, Severity.ERROR,
-                              f"`room_creation_api` is not on a public address: {detail}.", WEBHOOK_HINT)]
-    return [DialinFinding(path, refusal.code, refusal.severity, refusal.message, WEBHOOK_HINT)]
+        message = (f"`room_creation_api` is not on a public address: {refusal.detail()}."
+                   if reveal_addresses or not refusal.shows_internal_dns() else
+                   f"The host {host} of `room_creation_api` has no public internet address.")
+        return [DialinFinding(path, refusal.code, Severity.ERROR, message, WEBHOOK_HINT)]
+    finding = refusal.finding(reveal_addresses=reveal_addresses)
+    return [DialinFinding(path, finding.code, finding.severity, finding.message, WEBHOOK_HINT)]
 
 
-def parse_config_json(text: str) -> tuple[Any, tuple[DialinFinding, ...]]:
-    """Parse a config body from JSON text, with a warning for every key the text gives twice.
-
-    JSON parsers keep the last of duplicated keys without a word, so ``{"hold_music_url": A, ...,
-    "hold_music_url": B}`` silently checks (and sends) B. Raises ``json.JSONDecodeError`` for text that is not
-    JSON and ``RecursionError`` for absurd nesting.
-    """
-    import json
-
-    duplicated: dict[int, list[str]] = {}
-    alive: list[dict[str, Any]] = []  # ids stay unique only while every object built is still alive
-
-    def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        obj: dict[str, Any] = {}
-        alive.append(obj)
-        for key, value in pairs:
-            if key in obj and key not in duplicated.setdefault(id(obj), []):
-                duplicated[id(obj)].append(key)
-            obj[key] = value
-        return obj
-
-    body = json.loads(text, object_pairs_hook=build)
-    findings: list[DialinFinding] = []
-
-    def visit(obj: Any, prefix: str) -> None:
-        if not isinstance(obj, dict):
-            return
-        for key in duplicated.get(id(obj), []):
-            path = prefix + key
-            findings.append(DialinFinding(path, "field.duplicate", Severity.WARNING,
-                                          f"`{path}` appears more than once; only the last value counts.",
-                                          "Keep one copy of the field, with the value you mean."))
-        for key, value in obj.items():
-            visit(value, f"{prefix}{key}.")
-
-    visit(body, "")
-    return body, tuple(findings)
-
-
-def _report(plan: _Plan, webhook_refusal: Finding | None, hold_music: Report | None) -> DialinReport:
+def _report(plan: _Plan, webhook_refusal: HostRefusal | None, hold_music: Report | None, *,
+            reveal_addresses: bool = True) -> DialinReport:
     findings = list(plan.findings)
-    findings.extend(_webhook_findings(plan, webhook_refusal))
+    findings.extend(_webhook_findings(plan, webhook_refusal, reveal_addresses))
     if hold_music is not None:
         findings.extend(DialinFinding("hold_music_url", f.code, f.severity, f.message, f.hint)
                         for f in hold_music.findings)
     return DialinReport(tuple(findings), hold_music)
 
 
-def lint_dialin_config(body: Mapping[str, Any], *, limits: Limits = DEFAULT_LIMITS,
-                       allow_networks: Iterable[str] = (), check_hold_music: bool = True,
-                       resolver: Resolver | None = None) -> DialinReport:
+@dataclass(frozen=True, slots=True)
+class _Network:
+    """How one lint reaches the network: its limits, the address policy, DNS, and the fetcher for the music."""
+
+    limits: Limits
+    allow_networks: tuple[str, ...]
+    policy: AddressPolicy
+    resolver: Resolver | None
+    reveal_addresses: bool
+    fetcher: SafeFetcher | None  # the caller's; None means a fetcher of the lint's own, made when needed
+
+
+def _network(limits: object, allow_networks: Iterable[str], check_hold_music: object, resolver: object,
+             fetcher: object) -> _Network:
+    """Check the lint's arguments (a caller's mistake is a UsageError, raised before any work)."""
+    if limits is not None and not isinstance(limits, Limits):
+        raise UsageError(f"limits must be a mediacheck.Limits, not {type(limits).__name__}")
+    if not isinstance(check_hold_music, bool):
+        raise UsageError(f"check_hold_music must be True or False, not {check_hold_music!r}")
+    if resolver is not None and not callable(resolver):
+        raise UsageError(f"resolver must be a function (host, port) -> addresses, not {type(resolver).__name__}")
+    if isinstance(allow_networks, str) or not isinstance(allow_networks, Iterable):
+        parse_networks(allow_networks)  # raises the UsageError that says what allow_networks must be
+    allow = tuple(allow_networks)
+    policy = AddressPolicy.from_cidrs(allow)  # a malformed CIDR is a UsageError
+    if fetcher is None:
+        return _Network(limits or DEFAULT_LIMITS, tuple(allow), policy, resolver, True, None)
+    from mediacheck._fetch import SafeFetcher
+
+    if not isinstance(fetcher, SafeFetcher):
+        raise UsageError(f"fetcher must be a mediacheck.SafeFetcher, not {type(fetcher).__name__}")
+    if allow or resolver is not None:
+        raise UsageError("with a fetcher, give allow_networks and resolver to the SafeFetcher, not to the lint")
+    return _Network(limits or fetcher.limits, (), fetcher.policy, fetcher.resolver, fetcher.reveal_addresses,
+                    fetcher)
+
+
+def lint_dialin_config(body: ConfigBody, *, limits: Limits | None = None, allow_networks: Iterable[str] = (),
+                       check_hold_music: bool = True, resolver: Resolver | None = None,
+                       fetcher: SafeFetcher | None = None) -> DialinReport:
     """Check a whole ``POST /domain-dialin-config`` body; the hold music is fetched, the webhook only resolved.
 
+    ``body`` is the parsed JSON object, or the JSON bytes as they would be sent (then their encoding, a byte
+    order mark and duplicated keys are judged too, and bytes that are not JSON are a ``field.json`` error).
     ``allow_networks`` (CIDR strings) are exempt from the private-address guard, for the webhook's host and
-    the hold music alike; ``resolver(host, port)`` replaces DNS when vetting the webhook's host (tests,
-    split-horizon DNS). A failing config is a report with ``ok`` false; only misuse (a malformed
-    ``allow_networks``) raises :class:`mediacheck.UsageError`.
+    the hold music alike; ``resolver(host, port)`` replaces DNS for both (tests, split-horizon DNS). Or pass a
+    ``fetcher`` (a :class:`mediacheck.SafeFetcher`): its pool checks the hold music, and its networks, resolver
+    and ``reveal_addresses`` apply to both; ``limits`` then default to the fetcher's. A failing config is a
+    report with ``ok`` false; only misuse (a malformed argument) raises :class:`mediacheck.UsageError`.
     """
-    allow = tuple(allow_networks)
-    parse_networks(allow)  # misuse raises UsageError before any work
+    net = _network(limits, allow_networks, check_hold_music, resolver, fetcher)
     plan = _plan(body, check_hold_music=check_hold_music)
     refusal = None
     if plan.webhook is not None:
         host, port = plan.webhook
-        refusal = vet_host(host, allow_networks=allow, resolver=resolver, port=port, timeout_s=limits.timeout_s)
+        refusal = refuse_host(host, policy=net.policy, resolver=net.resolver, port=port,
+                              timeout_s=net.limits.timeout_s)
     hold_music = None
     if plan.hold_music_url is not None:
-        from mediacheck._fetch import check_url
+        if net.fetcher is not None:
+            hold_music = net.fetcher.check(plan.hold_music_url, limits=net.limits)
+        else:
+            from mediacheck._fetch import SafeFetcher
 
-        hold_music = check_url(plan.hold_music_url, limits=limits, allow_networks=allow)
-    return _report(plan, refusal, hold_music)
+            with SafeFetcher(limits=net.limits, allow_networks=net.allow_networks, resolver=net.resolver) as own:
+                hold_music = own.check(plan.hold_music_url)
+    return _report(plan, refusal, hold_music, reveal_addresses=net.reveal_addresses)
 
 
-HoldMusicChecker = Callable[[str], Awaitable[Report]]
-
-
-async def alint_dialin_config(body: Mapping[str, Any], *, limits: Limits = DEFAULT_LIMITS,
+async def alint_dialin_config(body: ConfigBody, *, limits: Limits | None = None,
                               allow_networks: Iterable[str] = (), check_hold_music: bool = True,
-                              resolver: Resolver | None = None) -> DialinReport:
+                              resolver: Resolver | None = None, fetcher: SafeFetcher | None = None) -> DialinReport:
     """Check a whole dial-in config body like :func:`lint_dialin_config`, without blocking the event loop.
 
     The webhook's host is vetted while the hold music is fetched.
     """
-    allow = tuple(allow_networks)
-
-    async def check(url: str) -> Report:
-        from mediacheck._fetch import acheck_url
-
-        return await acheck_url(url, limits=limits, allow_networks=allow)
-
-    return await alint_with_checker(body, allow_networks=allow, check_hold_music=check_hold_music,
-                                    resolver=resolver, hold_music_checker=check, timeout_s=limits.timeout_s)
-
-
-async def alint_with_checker(body: Mapping[str, Any], *, allow_networks: Iterable[str], check_hold_music: bool,
-                             resolver: Resolver | None, hold_music_checker: HoldMusicChecker,
-                             timeout_s: float = DEFAULT_LIMITS.timeout_s) -> DialinReport:
-    """The async lint with the hold-music check supplied by the caller (the service passes its shared fetcher).
-
-    ``timeout_s`` bounds the webhook host's DNS lookup, as the limits' deadline bounds the hold-music fetch.
-    """
-    allow = tuple(allow_networks)
-    parse_networks(allow)  # misuse raises UsageError here, not wrapped in the task group's ExceptionGroup
+    net = _network(limits, allow_networks, check_hold_music, resolver, fetcher)
     plan = _plan(body, check_hold_music=check_hold_music)
-    refusal: Finding | None = None
+    refusal: HostRefusal | None = None
     hold_music: Report | None = None
 
     async def vet_webhook(host: str, port: int) -> None:
         nonlocal refusal
-        refusal = await avet_host(host, allow_networks=allow, resolver=resolver, port=port,
-                                  timeout_s=timeout_s)
+        refusal = await arefuse_host(host, policy=net.policy, resolver=net.resolver, port=port,
+                                     timeout_s=net.limits.timeout_s)
 
     async def check_hold_music_url(url: str) -> None:
         nonlocal hold_music
-        hold_music = await hold_music_checker(url)
+        if net.fetcher is not None:
+            hold_music = await net.fetcher.acheck(url, limits=net.limits)
+            return
+        from mediacheck._fetch import SafeFetcher
+
+        async with SafeFetcher(limits=net.limits, allow_networks=net.allow_networks, resolver=net.resolver) as own:
+            hold_music = await own.acheck(url)
 
     async with anyio.create_task_group() as tasks:
         if plan.webhook is not None:
             tasks.start_soon(vet_webhook, *plan.webhook)
         if plan.hold_music_url is not None:
             tasks.start_soon(check_hold_music_url, plan.hold_music_url)
-    return _report(plan, refusal, hold_music)
+    return _report(plan, refusal, hold_music, reveal_addresses=net.reveal_addresses)

@@ -8,13 +8,15 @@ no I/O itself, so the two drivers differ only in ``send``/``await send`` and ``i
 
 from __future__ import annotations
 
+import os
 import ssl
 import time
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Protocol
 
-import httpx
+import httpx2
 
+from mediacheck._fetch_budget import MAX_INTERIM_RESPONSES, DeadlineExceeded, UpstreamTooCostly, time_left
 from mediacheck._hints import (
     content_type_finding,
     expiry_finding,
@@ -24,8 +26,7 @@ from mediacheck._hints import (
 )
 from mediacheck._inspector import Inspection, Inspector
 from mediacheck._limits import Limits
-from mediacheck._netguard import BlockedAddressError, ResolutionError
-from mediacheck._network_backend import DeadlineExceeded, time_left
+from mediacheck._netguard import HostRefusedError
 from mediacheck._report import FetchInfo, Finding, Redirect, Severity
 from mediacheck._urlpolicy import FetchableUrl, check_url_policy, join_location, shorten
 from mediacheck._version import __version__
@@ -120,10 +121,11 @@ def _is_tls_failure(exc: BaseException) -> bool:
 class FetchRun:
     """The decisions of one fetch (policy, hops, headers, errors), shared by the sync and async drivers."""
 
-    def __init__(self, target: str, limits: Limits, sink: BodySink) -> None:
+    def __init__(self, target: str, limits: Limits, sink: BodySink, *, reveal_addresses: bool = True) -> None:
         self.target = target
         self.limits = limits
         self.sink = sink
+        self.reveal_addresses = reveal_addresses
         self.started = time.perf_counter()
         self.findings: list[Finding] = []
         self.redirects: list[Redirect] = []
@@ -154,16 +156,16 @@ class FetchRun:
         self.visited.add(str(checked.url))
         return checked
 
-    def request(self, client: httpx.Client | httpx.AsyncClient, hop: FetchableUrl) -> httpx.Request:
+    def request(self, hop: FetchableUrl) -> httpx2.Request:
         """The GET for one hop: no cookies, no credentials, our headers, timeouts within the deadline's time left.
 
         The guarded streams clamp every network step already; this also bounds the wait for a free pooled
         connection, which never touches a stream (a later hop would otherwise get a whole ``timeout_s`` again).
         """
-        return client.build_request("GET", hop.url, headers=REQUEST_HEADERS,
-                                    timeout=httpx.Timeout(time_left(self.limits.timeout_s)))
+        timeout = httpx2.Timeout(time_left(self.limits.timeout_s))
+        return httpx2.Request("GET", hop.url, headers=REQUEST_HEADERS, extensions={"timeout": timeout.as_dict()})
 
-    def on_headers(self, response: httpx.Response) -> FetchableUrl | bool:
+    def on_headers(self, response: httpx2.Response) -> FetchableUrl | bool:
         """Judge a response's head: the next hop to follow, True to read the body, False to stop here."""
         if self.current is None:  # pragma: no cover - first_hop always sets it before a request exists
             raise RuntimeError("on_headers before first_hop")
@@ -219,12 +221,14 @@ class FetchRun:
     def on_error(self, exc: BaseException) -> None:
         """Turn what went wrong on the wire into the finding that explains it."""
         where = shorten(str(self.current.url)) if self.current is not None else shorten(self.target)
-        if isinstance(exc, BlockedAddressError | ResolutionError):
-            finding = exc.finding
+        if isinstance(exc, HostRefusedError):
+            finding = exc.refusal.finding(reveal_addresses=self.reveal_addresses)
             if self.redirects:
                 finding = Finding(finding.code, finding.severity, finding.message.rstrip(".") +
                                   f" (a redirect from {shorten(self.redirects[-1].url)} led there).", finding.hint)
-        elif isinstance(exc, DeadlineExceeded | httpx.TimeoutException):
+        elif isinstance(exc, UpstreamTooCostly):
+            finding = _too_costly_finding(exc, where, self.bytes_read)
+        elif isinstance(exc, DeadlineExceeded | httpx2.TimeoutException):
             got = f" after {self.bytes_read:,} body bytes" if self.body_started else ""
             finding = Finding("access.timeout", Severity.ERROR,
                               f"{where} did not finish within {self.limits.timeout_s:g} s{got}.",
@@ -279,10 +283,23 @@ class FetchRun:
         return any(f.severity is Severity.ERROR for f in self.findings)
 
 
+def _too_costly_finding(exc: UpstreamTooCostly, where: str, body_bytes: int) -> Finding:
+    if exc.kind == "interim-responses":
+        return Finding("access.interim-responses", Severity.ERROR,
+                       f"{where} sent more than {MAX_INTERIM_RESPONSES} interim (1xx) responses before its answer.",
+                       "Fix the server (or the proxy in front of it): a file is answered with one response.")
+    what = ("in pieces of a few bytes each" if exc.kind == "body-events" else
+            "wrapped in far more framing (chunk headers, extensions) than content")
+    return Finding("access.fragmented-body", Severity.ERROR,
+                   f"{where} sent the body {what}; stopped after {body_bytes:,} body bytes.",
+                   "Serve the file as a plain download (Content-Length, or chunks of kilobytes), as any web "
+                   "server, bucket or CDN does.")
+
+
 def _normalized(url: str) -> str:
     try:
-        return str(httpx.URL(url))
-    except (httpx.InvalidURL, ValueError, UnicodeError):
+        return str(httpx2.URL(url))
+    except (httpx2.InvalidURL, ValueError, UnicodeError):
         return url
 
 
@@ -300,8 +317,10 @@ def _tls_detail(exc: BaseException) -> str:
 def _network_detail(exc: BaseException) -> str:
     current: BaseException | None = exc
     while current is not None:
-        if isinstance(current, OSError) and current.strerror:
-            return current.strerror.lower()
+        # The errno's standard text, not the exception's own: asyncio words a refused connect as "Connect call
+        # failed ('10.1.2.3', 80)", which would show the resolved address.
+        if isinstance(current, OSError) and isinstance(current.errno, int) and current.errno > 0:
+            return os.strerror(current.errno).lower()
         current = current.__cause__ or current.__context__
     text = str(exc).strip()
     return text[:200] if text else type(exc).__name__

@@ -1,64 +1,29 @@
-"""httpcore network backends that connect only to vetted addresses, all within one total fetch deadline.
+"""httpcore2 network backends that connect only to vetted addresses, each fetch within its budget.
 
-``connect_tcp`` receives the URL's host name from httpcore, resolves it once, refuses the connection if *any*
+``connect_tcp`` receives the URL's host name from httpcore2, resolves it once, refuses the connection if *any*
 answer is denied, and connects to the vetted IP itself, so a DNS answer that changes between "check" and
-"connect" (rebinding) cannot steer us elsewhere. TLS still runs on the host name: httpcore passes it to
+"connect" (rebinding) cannot steer us elsewhere. TLS still runs on the host name: httpcore2 passes it to
 ``start_tls`` as the SNI name and the certificate is verified against it.
 
-The deadline lives in a context variable set for the duration of one fetch. Every blocking step (resolving,
-connecting, the TLS handshake, each read and write) gets at most the time left, because httpx's own timeouts
-are per operation: a server dripping one byte a second would never trip them.
+Every blocking step (resolving, connecting, the TLS handshake, each read and write) gets at most the time left
+before the fetch's deadline, and every read is accounted to the fetch's budget (``_fetch_budget``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import ssl
 import threading
-import time
 import typing
-from collections.abc import Iterable, Iterator
-from contextvars import ContextVar
+from collections.abc import Iterable
 
 import anyio
 import anyio.to_thread
-import httpcore
+import httpcore2
 
+from mediacheck._fetch_budget import DeadlineExceeded, current_budget, time_left
 from mediacheck._netguard import AddressPolicy, IPAddress, Resolver, literal_address, resolve_and_vet
 
-SocketOption = typing.Union[  # noqa: UP007 (mirrors httpcore's own alias)
-    tuple[int, int, int],
-    tuple[int, int, bytes | bytearray],
-    tuple[int, int, None, int],
-]
-
-_deadline: ContextVar[float | None] = ContextVar("mediacheck_fetch_deadline", default=None)
-
-
-class DeadlineExceeded(Exception):
-    """The fetch's total time budget ran out."""
-
-
-@contextlib.contextmanager
-def fetch_deadline(seconds: float) -> Iterator[None]:
-    """Give every network step inside this block a share of one total budget of ``seconds``."""
-    token = _deadline.set(time.monotonic() + seconds)
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
-
-
-def time_left(timeout: float | None = None) -> float | None:
-    """The smaller of ``timeout`` and the time left before the deadline; raise once it has passed."""
-    deadline = _deadline.get()
-    if deadline is None:
-        return timeout
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise DeadlineExceeded("the fetch deadline passed")
-    return remaining if timeout is None else min(timeout, remaining)
-
+SocketOption = httpcore2.SOCKET_OPTION
 
 def _resolve_within_budget(host: str, port: int, policy: AddressPolicy,
                            resolver: Resolver | None) -> tuple[IPAddress, ...]:
@@ -87,14 +52,18 @@ def _resolve_within_budget(host: str, port: int, policy: AddressPolicy,
     return result
 
 
-class GuardedStream(httpcore.NetworkStream):
+class GuardedStream(httpcore2.NetworkStream):
     """A connected stream whose every operation is clamped to the fetch deadline."""
 
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
+    def __init__(self, inner: httpcore2.NetworkStream) -> None:
         self._inner = inner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, time_left(timeout))
+        data = self._inner.read(max_bytes, time_left(timeout))
+        budget = current_budget()
+        if budget is not None:
+            budget.on_read(data)
+        return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._inner.write(buffer, time_left(timeout))
@@ -103,53 +72,57 @@ class GuardedStream(httpcore.NetworkStream):
         self._inner.close()
 
     def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                  timeout: float | None = None) -> httpcore.NetworkStream:
+                  timeout: float | None = None) -> httpcore2.NetworkStream:
         return GuardedStream(self._inner.start_tls(ssl_context, server_hostname, time_left(timeout)))
 
     def get_extra_info(self, info: str) -> typing.Any:
         return self._inner.get_extra_info(info)
 
 
-class GuardedBackend(httpcore.NetworkBackend):
+class GuardedBackend(httpcore2.NetworkBackend):
     """The sync backend: resolve once, vet every answer, connect to a vetted IP."""
 
     def __init__(self, policy: AddressPolicy, resolver: Resolver | None = None,
-                 inner: httpcore.NetworkBackend | None = None) -> None:
+                 inner: httpcore2.NetworkBackend | None = None) -> None:
         self.policy = policy
         self.resolver = resolver
-        self._inner = inner or httpcore.SyncBackend()
+        self._inner = inner or httpcore2.SyncBackend()
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Iterable[SocketOption] | None = None) -> httpcore.NetworkStream:
+                    socket_options: Iterable[SocketOption] | None = None) -> httpcore2.NetworkStream:
         addresses = _resolve_within_budget(host, port, self.policy, self.resolver)
         failure: Exception | None = None
         for address in addresses:
             try:
                 stream = self._inner.connect_tcp(str(address), port, time_left(timeout), local_address,
                                                  socket_options)
-            except httpcore.ConnectError as exc:
+            except httpcore2.ConnectError as exc:
                 failure = exc
                 continue
             return GuardedStream(stream)
-        raise failure or httpcore.ConnectError(f"{host} has no address to connect to")
+        raise failure or httpcore2.ConnectError(f"{host} has no address to connect to")
 
     def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: Iterable[SocketOption] | None = None) -> httpcore.NetworkStream:
-        raise httpcore.ConnectError("unix sockets are never fetched from")
+                            socket_options: Iterable[SocketOption] | None = None) -> httpcore2.NetworkStream:
+        raise httpcore2.ConnectError("unix sockets are never fetched from")
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
 
 
-class AsyncGuardedStream(httpcore.AsyncNetworkStream):
+class AsyncGuardedStream(httpcore2.AsyncNetworkStream):
     """An async connected stream whose every operation is clamped to the fetch deadline."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+    def __init__(self, inner: httpcore2.AsyncNetworkStream) -> None:
         self._inner = inner
 
-    # httpcore's AsyncNetworkStream interface dictates the ``timeout`` parameters (ASYNC109).
+    # httpcore2's AsyncNetworkStream interface dictates the ``timeout`` parameters (ASYNC109).
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
-        return await self._inner.read(max_bytes, time_left(timeout))
+        data = await self._inner.read(max_bytes, time_left(timeout))
+        budget = current_budget()
+        if budget is not None:
+            budget.on_read(data)
+        return data
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
         await self._inner.write(buffer, time_left(timeout))
@@ -158,21 +131,21 @@ class AsyncGuardedStream(httpcore.AsyncNetworkStream):
         await self._inner.aclose()
 
     async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:  # noqa: ASYNC109
+                        timeout: float | None = None) -> httpcore2.AsyncNetworkStream:  # noqa: ASYNC109
         return AsyncGuardedStream(await self._inner.start_tls(ssl_context, server_hostname, time_left(timeout)))
 
     def get_extra_info(self, info: str) -> typing.Any:
         return self._inner.get_extra_info(info)
 
 
-class AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
+class AsyncGuardedBackend(httpcore2.AsyncNetworkBackend):
     """The async backend: resolve once (in a worker thread), vet every answer, connect to a vetted IP."""
 
     def __init__(self, policy: AddressPolicy, resolver: Resolver | None = None,
-                 inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+                 inner: httpcore2.AsyncNetworkBackend | None = None) -> None:
         self.policy = policy
         self.resolver = resolver
-        self._inner = inner or httpcore.AnyIOBackend()
+        self._inner = inner or httpcore2.AnyIOBackend()
 
     async def _resolve(self, host: str, port: int) -> tuple[IPAddress, ...]:
         if literal_address(host) is not None:
@@ -187,23 +160,23 @@ class AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,  # noqa: ASYNC109
                           local_address: str | None = None,
-                          socket_options: Iterable[SocketOption] | None = None) -> httpcore.AsyncNetworkStream:
+                          socket_options: Iterable[SocketOption] | None = None) -> httpcore2.AsyncNetworkStream:
         addresses = await self._resolve(host, port)
         failure: Exception | None = None
         for address in addresses:
             try:
                 stream = await self._inner.connect_tcp(str(address), port, time_left(timeout), local_address,
                                                        socket_options)
-            except httpcore.ConnectError as exc:
+            except httpcore2.ConnectError as exc:
                 failure = exc
                 continue
             return AsyncGuardedStream(stream)
-        raise failure or httpcore.ConnectError(f"{host} has no address to connect to")
+        raise failure or httpcore2.ConnectError(f"{host} has no address to connect to")
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None,  # noqa: ASYNC109
                                   socket_options: Iterable[SocketOption] | None = None,
-                                  ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("unix sockets are never fetched from")
+                                  ) -> httpcore2.AsyncNetworkStream:
+        raise httpcore2.ConnectError("unix sockets are never fetched from")
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)

@@ -3,7 +3,7 @@
 Hosts written in odd IPv4 notations (``2130706433``, ``0x7f.1``, ``0177.0.0.1``, ``127.1``) are refused rather
 than interpreted: resolvers disagree about them, which is exactly what SSRF payloads exploit. The rule for
 spotting them is the WHATWG URL standard's: a host whose last label is a number is an IPv4 address, and then
-it must be the plain dotted-quad form. After these checks the URL is parsed again by httpx and both parsers
+it must be the plain dotted-quad form. After these checks the URL is parsed again by httpx2 and both parsers
 must agree on the host and port, so no parser differential slips through.
 """
 
@@ -14,7 +14,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
-import httpx
+import httpx2
 import idna
 
 from mediacheck._report import Finding, Severity
@@ -26,13 +26,15 @@ SHOWN_URL_CHARS = 120
 _NUMBER_LABEL = re.compile(r"[0-9]+|0[xX][0-9a-fA-F]*")
 _HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 _FORBIDDEN_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
+DEFAULT_HINT = "Give the full address of the MP3 file, like https://example.com/hold.mp3."
+_IPV4_HINT = "Write IPv4 addresses as four plain decimal numbers, or use a host name."
 
 
 @dataclass(frozen=True, slots=True)
 class FetchableUrl:
-    """A URL the policy accepts: the httpx URL to request plus its scheme, ASCII host and port."""
+    """A URL the policy accepts: the httpx2 URL to request plus its scheme, ASCII host and port."""
 
-    url: httpx.URL
+    url: httpx2.URL
     scheme: str
     host: str
     port: int
@@ -43,6 +45,14 @@ class FetchableUrl:
         return self.scheme == "http"
 
 
+@dataclass(frozen=True, slots=True)
+class HostProblem:
+    """Why a host is refused as written: ``why`` ends "… is not a usable URL: <why>", ``hint`` says what to do."""
+
+    why: str
+    hint: str = DEFAULT_HINT
+
+
 def shorten(url: str) -> str:
     """The URL as shown in a message: long ones are cut in the middle."""
     if len(url) <= SHOWN_URL_CHARS:
@@ -51,8 +61,7 @@ def shorten(url: str) -> str:
     return f"{url[:half]}…{url[-half:]}"
 
 
-def invalid(url: str, why: str, hint: str = "Give the full address of the MP3 file, like "
-            "https://example.com/hold.mp3.") -> Finding:
+def invalid(url: str, why: str, hint: str = DEFAULT_HINT) -> Finding:
     """A url.invalid finding."""
     return Finding("url.invalid", Severity.ERROR, f"{shorten(url)!r} is not a usable URL: {why}.", hint)
 
@@ -64,37 +73,36 @@ def _ends_in_a_number(host: str) -> bool:
     return bool(_NUMBER_LABEL.fullmatch(labels[-1]))
 
 
-def normalize_host(host: str) -> str | Finding:
-    """The host in lower-case ASCII (IPv6 without brackets), or the url.invalid finding that refuses it."""
+def normalize_host(host: str) -> str | HostProblem:
+    """The host in lower-case ASCII (IPv6 without brackets), or the problem that refuses it."""
     if not host:
-        return invalid(host, "the host is empty")
+        return HostProblem("the host is empty")
     if host.startswith("[") or ":" in host:
         inner = host[1:-1] if host.startswith("[") and host.endswith("]") else host
         if "%" in inner:
-            return invalid(host, "an IPv6 address with a zone ID names a local interface")
+            return HostProblem("an IPv6 address with a zone ID names a local interface")
         try:
             return str(ipaddress.IPv6Address(inner))
         except ValueError:
-            return invalid(host, "the IPv6 address is malformed (zone IDs are not allowed either)")
+            return HostProblem("the IPv6 address is malformed (zone IDs are not allowed either)")
     written_in_unicode = not host.isascii()
     if written_in_unicode:
         try:
             host = idna.encode(host, uts46=True).decode("ascii")
         except (idna.IDNAError, UnicodeError, ValueError):
-            return invalid(host, "the host name is not a valid internationalized domain name")
+            return HostProblem("the host name is not a valid internationalized domain name")
     host = host.lower()
     if _ends_in_a_number(host):
         if written_in_unicode:  # 127。0。0。1 (ideographic full stops) and friends
-            return invalid(host, "the host is an IPv4 address written with non-ASCII characters",
-                           "Write IPv4 addresses as four plain decimal numbers, or use a host name.")
+            return HostProblem("the host is an IPv4 address written with non-ASCII characters", _IPV4_HINT)
         try:
             return str(ipaddress.IPv4Address(host))
         except ValueError:
-            return invalid(host, "the host is an IPv4 address in an unusual notation (decimal, octal, hex or "
-                           "shortened)", "Write IPv4 addresses as four plain decimal numbers, or use a host name.")
+            return HostProblem("the host is an IPv4 address in an unusual notation (decimal, octal, hex or "
+                               "shortened)", _IPV4_HINT)
     name = host[:-1] if host.endswith(".") else host
     if len(name) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in name.split(".")):
-        return invalid(host, "the host name contains characters or labels DNS does not allow")
+        return HostProblem("the host name contains characters or labels DNS does not allow")
     return name
 
 
@@ -137,8 +145,8 @@ def check_url_policy(url: str) -> FetchableUrl | Finding:
     elif ":" in netloc:
         host_part, _, port_part = netloc.partition(":")
     host = normalize_host(host_part)
-    if isinstance(host, Finding):
-        return invalid(url, host.message.split(": ", 1)[-1].rstrip("."), host.hint or "")
+    if isinstance(host, HostProblem):
+        return invalid(url, host.why, host.hint)
     default_port = 443 if scheme == "https" else 80
     if port_part:
         # isdigit() alone lets "²" (int() raises) and "٨٠" (Arabic-Indic 80) through: ports are ASCII digits.
@@ -148,8 +156,8 @@ def check_url_policy(url: str) -> FetchableUrl | Finding:
     else:
         port = default_port
     try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+        parsed = httpx2.URL(url)
+    except (httpx2.InvalidURL, ValueError, UnicodeError) as exc:
         return invalid(url, str(exc).rstrip("."))
     # Both parsers must name the same host and port; a disagreement is how parser-differential SSRF works.
     if parsed.raw_host.decode("ascii").lower().rstrip(".") != host or (parsed.port or default_port) != port:
@@ -157,10 +165,10 @@ def check_url_policy(url: str) -> FetchableUrl | Finding:
     return FetchableUrl(url=parsed, scheme=scheme, host=host, port=port)
 
 
-def join_location(base: httpx.URL, location: str) -> str:
+def join_location(base: httpx2.URL, location: str) -> str:
     """The absolute URL a redirect's Location points to, relative to the URL that answered.
 
-    A Location urllib cannot even split (``http://a]b/``, which httpx accepts) is returned as written, so the
+    A Location urllib cannot even split (``http://a]b/``, which httpx2 accepts) is returned as written, so the
     policy check of the next hop refuses it with a finding instead of the fetch dying with a ValueError.
     """
     try:

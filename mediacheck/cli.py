@@ -2,7 +2,7 @@
 
 Sub-commands live in their own modules (`_cli_check`, `_cli_fix`, `_cli_dialin`, `_cli_serve`); each exposes
 ``register(subparsers)`` and sets ``handler`` on its parser: a function taking the parsed namespace and
-returning the exit code. Heavy imports (httpx, pydub, fastapi) happen inside handlers, never here, so
+returning the exit code. Heavy imports (httpx2, pydub, fastapi) happen inside handlers, never here, so
 ``mediacheck --version`` starts fast.
 """
 

@@ -15,8 +15,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from mediacheck import MediacheckError, UsageError, __version__
-from mediacheck._netguard import Resolver
+from mediacheck import MediacheckError, Resolver, UsageError, __version__
 from mediacheck.service.middleware import BodySizeLimitMiddleware
 from mediacheck.service.operations import install_operations_kit
 from mediacheck.service.resources import open_resources

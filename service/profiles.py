@@ -10,8 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-from mediacheck._limits import Limits
-from mediacheck._profiles import BUILTIN_PROFILES
+from mediacheck import BUILTIN_PROFILES, Limits
 from mediacheck.service.schemas import MAX_BYTES_CEILING
 
 ProfileName = Literal["daily", "connect", "genesys", "twilio", "vonage"]

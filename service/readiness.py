@@ -19,10 +19,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from mediacheck._ffmpeg import FFMPEG_ENV_VAR, find_ffmpeg
+from mediacheck import find_ffmpeg
 from mediacheck.exceptions import AudioToolsMissingError
 from mediacheck.service.resources import ServiceResources
 from mediacheck.service.settings import Settings
+
+# The library's setting that names an ffmpeg binary (see mediacheck.find_ffmpeg).
+FFMPEG_ENV_VAR = "MEDIACHECK_FFMPEG"
 
 __all__ = ["ReadinessCheck", "ReadinessOut", "assess_readiness"]
 

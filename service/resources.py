@@ -1,6 +1,6 @@
 """The resources every request shares, built once per app in the lifespan: limits, check slots, the fetcher.
 
-One :class:`mediacheck._fetch.SafeFetcher` per app keeps one guarded connection pool for all checks, so
+One :class:`mediacheck.SafeFetcher` per app keeps one guarded connection pool for all checks, so
 repeated checks of the same host reuse connections instead of paying a handshake each time.
 """
 
@@ -13,9 +13,7 @@ from dataclasses import dataclass
 
 import anyio
 
-from mediacheck import Limits, Report
-from mediacheck._fetch import SafeFetcher
-from mediacheck._netguard import Resolver
+from mediacheck import Limits, Report, Resolver, SafeFetcher
 from mediacheck.service.settings import Settings
 
 
@@ -38,8 +36,9 @@ async def open_resources(settings: Settings, *, resolver: Resolver | None = None
                          verify: ssl.SSLContext | None = None) -> AsyncIterator[ServiceResources]:
     """Build the shared resources and close the fetcher's pool when the app stops."""
     limits = settings.default_limits()
+    # reveal_addresses=False: answers go to strangers, who must not learn what internal names resolve to.
     async with SafeFetcher(limits=limits, allow_networks=settings.allow_networks, resolver=resolver,
-                           verify=verify) as fetcher:
+                           verify=verify, reveal_addresses=False) as fetcher:
         yield ServiceResources(
             settings=settings,
             limits=limits,

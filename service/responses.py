@@ -17,14 +17,19 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from starlette.responses import JSONResponse
 
+# An echoed input deeper than this is cut: a 600-deep array around 1e400 overflowed the recursion limit here.
+MAX_ECHO_DEPTH = 32
 
-def _finite(value: Any) -> Any:
+
+def _finite(value: Any, depth: int = 0) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)  # "inf", "-inf", "nan": says what was sent, in a form JSON can carry
+    if isinstance(value, dict | list | tuple) and depth >= MAX_ECHO_DEPTH:
+        return "…"
     if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
+        return {key: _finite(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
+        return [_finite(item, depth + 1) for item in value]
     return value
 
 
@@ -34,7 +39,7 @@ class SafeJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
         try:
             return super().render(content)
-        except ValueError:  # UnicodeEncodeError included
+        except (ValueError, RecursionError):  # UnicodeEncodeError included
             text = json.dumps(_finite(content), ensure_ascii=False, allow_nan=False, indent=None,
                               separators=(",", ":"))
             return text.encode("utf-8", "backslashreplace")

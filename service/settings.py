@@ -8,13 +8,12 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from mediacheck import Limits
-from mediacheck._limits import (
-    DEFAULT_DURATION_LIMIT_S,
-    DEFAULT_MAX_REDIRECTS,
-    DEFAULT_SIZE_LIMIT_BYTES,
-    DEFAULT_TIMEOUT_S,
-)
+from mediacheck import DEFAULT_LIMITS, Limits
+
+DEFAULT_SIZE_LIMIT_BYTES = DEFAULT_LIMITS.size_limit_bytes
+DEFAULT_DURATION_LIMIT_S = DEFAULT_LIMITS.duration_limit_s
+DEFAULT_TIMEOUT_S = DEFAULT_LIMITS.timeout_s
+DEFAULT_MAX_REDIRECTS = DEFAULT_LIMITS.max_redirects
 
 # An upload is streamed into the inspector, which stops at the size limit on its own; this cap only bounds
 # what a client may *send* (multipart framing included), so it sits comfortably above the 10 MB default.

@@ -24,11 +24,11 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_import_loads_no_service_or_audio_modules() -> None:
-    """`import mediacheck` loads no fastapi/uvicorn/pydub (the core runs without them), no httpx (CLI start-up)."""
+    """`import mediacheck` loads no fastapi/uvicorn/pydub (the core runs without them), no httpx2 (CLI start-up)."""
     code = (
         "import sys, mediacheck\n"
-        "heavy = [m for m in ('fastapi', 'uvicorn', 'pydub', 'starlette', 'pydantic', 'imageio_ffmpeg', 'httpx')"
-        " if m in sys.modules]\n"
+        "heavy = [m for m in ('fastapi', 'uvicorn', 'pydub', 'starlette', 'pydantic', 'imageio_ffmpeg', 'httpx2',"
+        " 'httpcore2', 'httpx', 'httpcore') if m in sys.modules]\n"
         "print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

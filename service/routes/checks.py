@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from starlette.requests import ClientDisconnect
 
-from mediacheck._check import acheck_chunks
+from mediacheck import acheck_chunks
 from mediacheck.service.deps import ApiKey, CheckSlot, Resources
 from mediacheck.service.metrics import record_check
 from mediacheck.service.profiles import PROFILE_DESCRIPTION, ProfileName, profiled_limits

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Request, status
 from pydantic import BaseModel, ConfigDict
 
-from mediacheck import Report
+from mediacheck import alint_dialin_config
 from mediacheck.service.deps import ApiKey, CheckSlot, Resources
 from mediacheck.service.metrics import record_check
 from mediacheck.service.schemas import ErrorOut, ReportOut
@@ -93,22 +93,9 @@ async def validate_dialin_config(body: ConfigBody, request: Request, resources: 
     host is a warning). ``hold_music_url`` is fetched and checked like ``/v1/checks`` with the service's limits,
     and its Report is under ``hold_music``. A failing config is still a 200 with ``ok`` false.
     """
-    from mediacheck._dialin import DialinReport, alint_with_checker, parse_config_json
-
-    limits = resources.limits
-    fetcher = resources.fetcher
-
-    async def check_hold_music(url: str) -> Report:
-        return await resources.check_url(url, limits)
-
-    # The app's one fetcher checks the hold music (shared pool, CA context); its resolver vets the webhook.
-    report = await alint_with_checker(body, allow_networks=resources.settings.allow_networks, check_hold_music=True,
-                                      resolver=fetcher.resolver, hold_music_checker=check_hold_music,
-                                      timeout_s=limits.timeout_s)
-    # FastAPI's parse kept the last of any duplicated key without a word; the raw body (already read and
-    # capped by the body-size middleware) says whether there were any.
-    _, duplicates = parse_config_json((await request.body()).decode("utf-8", "replace"))
-    if duplicates:
-        report = DialinReport(duplicates + report.findings, report.hold_music)
+    # The raw bytes (already read and capped by the body-size middleware), not FastAPI's parse of them: the lint
+    # judges their encoding and duplicated keys, which the parse silently accepted or dropped. The app's one
+    # fetcher checks the hold music (shared pool, CA context) and its resolver and address policy vet the webhook.
+    report = await alint_dialin_config(await request.body(), fetcher=resources.fetcher, limits=resources.limits)
     record_check(report.hold_music, "dialin")
     return report.to_dict()

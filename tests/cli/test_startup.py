@@ -9,8 +9,8 @@ from pathlib import Path
 from tests.cli.conftest import ROOT
 
 # What `--version` must not pay for: the fetch stack, the event loop, the service and the audio tools.
-HEAVY = {"httpx", "httpcore", "anyio", "asyncio", "ssl", "fastapi", "starlette", "uvicorn", "pydantic", "pydub",
-         "imageio_ffmpeg", "service"}
+HEAVY = {"httpx2", "httpcore2", "httpx", "httpcore", "anyio", "asyncio", "ssl", "fastapi", "starlette", "uvicorn",
+         "pydantic", "pydub", "imageio_ffmpeg", "service"}
 
 
 def _imported_modules(*args: str) -> set[str]:

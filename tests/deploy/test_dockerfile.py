@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 import pytest
 
 from tests.deploy.replay import (
@@ -127,7 +127,7 @@ def _healthcheck(image: ReplayedImage, pid: int) -> subprocess.CompletedProcess[
 
 
 _CLIENT = """
-import json, sys, httpx
+import json, sys, httpx2 as httpx
 base = "http://127.0.0.1:8000"
 with open(sys.argv[1], "rb") as audio:
     upload = httpx.post(base + "/v1/checks/upload", files={"file": ("hold.mp3", audio, "audio/mpeg")}, timeout=30)

@@ -52,7 +52,7 @@ class TestExitCodes:
 
     @pytest.mark.parametrize(("content", "expected"), [
         (b"{\"type\": ", "is not valid JSON: Expecting value at line 1, column 10"),
-        (b"\xff\xfe{}", "is not UTF-8 text"),
+        (b"{\"type\": \"\xff\"}", "is not UTF-8 text"),
         (b"[" * 100_000 + b"]" * 100_000, "nests JSON too deeply"),
     ])
     def test_invalid_json_exits_2(self, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes,
@@ -96,6 +96,38 @@ class TestExitCodes:
         assert main(["dialin-config", write(tmp_path, PIN_BODY), *option]) == 2
 
 
+class TestEncodings:
+    """The file's bytes are judged as the API would receive them: odd encodings are findings, not exit 2."""
+
+    def test_byte_order_mark_is_a_warning(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A UTF-8 file with a byte order mark is linted, with a field.bom warning on the body."""
+        path = tmp_path / "bom.json"
+        path.write_bytes(b"\xef\xbb\xbf" + json.dumps(PIN_BODY).encode())
+        assert main(["dialin-config", str(path), "--format", "json"]) == 0
+        findings = json.loads(capsys.readouterr().out)["findings"]
+        assert [(f["field"], f["code"], f["severity"]) for f in findings] == [("", "field.bom", "warning")]
+
+    @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32", "utf-32-be"])
+    def test_utf16_and_utf32_are_an_error(self, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          encoding: str) -> None:
+        """A UTF-16/32 file (with or without a BOM) is linted, and fails with field.encoding: the API wants UTF-8."""
+        path = tmp_path / "wide.json"
+        path.write_bytes(json.dumps(BAD_BODY).encode(encoding))
+        assert main(["dialin-config", str(path), "--format", "json"]) == 1
+        findings = json.loads(capsys.readouterr().out)["findings"]
+        assert [f["code"] for f in findings] == ["field.encoding", "phone_number.spaces", "field.unknown"]
+        assert findings[0]["message"] == f"The body is {encoding[:6].upper()} text; JSON sent to the API must be UTF-8."
+
+    def test_deeply_nested_extra_field_is_just_unknown(self, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+        """An extra field nested 600 deep holding 1e400 (infinity to Python) is one field.unknown warning."""
+        path = tmp_path / "deep.json"
+        path.write_text(json.dumps(PIN_BODY)[:-1] + ', "x": ' + '{"a": ' * 600 + "1e400" + "}" * 601)
+        assert main(["dialin-config", str(path), "--format", "json"]) == 0
+        findings = json.loads(capsys.readouterr().out)["findings"]
+        assert [(f["field"], f["code"]) for f in findings] == [("x", "field.unknown")]
+
+
 class TestFormats:
     def test_json_is_the_dialin_report(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """--format json prints exactly the DialinReport document."""
@@ -123,7 +155,7 @@ class TestFormats:
 
     def test_stdin(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
         """FILE `-` reads the body from standard input."""
-        monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(PIN_BODY)))
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(json.dumps(PIN_BODY).encode())))
         assert main(["dialin-config", "-", "--format", "json"]) == 0
         assert json.loads(capsys.readouterr().out)["ok"] is True
 

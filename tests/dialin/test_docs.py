@@ -36,12 +36,12 @@ def test_cli_transcript_is_real_output(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_library_example_lints_before_it_creates() -> None:
-    """The Python example parses, and calls lint_dialin_config before it posts the config with httpx."""
+    """The Python example parses, and calls lint_dialin_config before it posts the config with httpx2."""
     match = re.search(r"```python\n(.*?)```", section(), re.S)
     assert match is not None
     code = match.group(1)
     ast.parse(code)
-    assert 0 <= code.index("lint_dialin_config(config)") < code.index("if not report.ok") < code.index("httpx.post(")
+    assert 0 <= code.index("lint_dialin_config(config)") < code.index("if not report.ok") < code.index("httpx2.post(")
     assert "https://api.daily.co/v1/domain-dialin-config" in code
 
 

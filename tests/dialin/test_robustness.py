@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -67,3 +68,51 @@ def test_parse_round_trips_json_without_duplicates(value: Any) -> None:
     parsed, findings = parse_config_json(text)
     assert parsed == json.loads(text)
     assert findings == ()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(st.binary(max_size=60), json_values.map(lambda v: json.dumps(v).encode("utf-16"))))
+def test_any_bytes_get_a_report(data: bytes) -> None:
+    """Any bytes at all, given as the wire body, get a consistent report: never an exception."""
+    consistent(lint_dialin_config(data, check_hold_music=False, resolver=public))
+
+
+PIN = {"type": "pin_dialin", "phone_number": "+18058700061"}
+
+
+@pytest.mark.parametrize(("data", "codes"), [
+    (b"\xef\xbb\xbf" + json.dumps(PIN).encode(), ["field.bom"]),
+    (json.dumps(PIN).encode("utf-16"), ["field.encoding"]),
+    (json.dumps(PIN).encode("utf-32-le"), ["field.encoding"]),
+    (b'{"type": ', ["field.json"]),
+    (b'{"type": "\xff"}', ["field.json"]),
+    (b"[" * 100_000 + b"]" * 100_000, ["field.json"]),
+    (json.dumps(PIN)[:-1].encode() + b', "x": ' + b'{"a": ' * 600 + b"1e400" + b"}" * 601, ["field.unknown"]),
+])
+def test_wire_bodies_are_judged_as_sent(data: bytes, codes: list[str]) -> None:
+    """The body's bytes are judged as the API gets them: BOM, UTF-16/32, non-JSON and deep nesting are findings."""
+    report = lint_dialin_config(data, check_hold_music=False)
+    assert report.codes() == codes
+
+
+@pytest.mark.parametrize("url", ["http:127.0.0.1/x", "https:x", "//xn--a/", "http://[::1/", "mailto:x"])
+@pytest.mark.parametrize("field", ["hold_music_url", "room_creation_api"])
+def test_odd_urls_in_url_fields_are_findings(url: str, field: str) -> None:
+    """The URL forms that once gave 500s are url. findings on their field (nothing resolved or fetched)."""
+    report = lint_dialin_config({"type": "pinless_dialin", field: url}, resolver=public)
+    assert not report.ok
+    assert report.for_field(field)[0].code.startswith("url.")
+
+
+def test_punycode_webhook_host_is_vetted_not_raised() -> None:
+    """A webhook on an invalid punycode name (xn--a.test) is resolved through the stub and vetted, no exception."""
+    asked: list[str] = []
+
+    def private(host: str, port: int) -> Sequence[str]:
+        asked.append(host)
+        return ["10.1.2.3"]
+
+    report = lint_dialin_config({"type": "pinless_dialin", "room_creation_api": "https://xn--a.test/x"},
+                                resolver=private)
+    assert asked == ["xn--a.test"]
+    assert [f.code for f in report.for_field("room_creation_api")] == ["access.blocked-address"]

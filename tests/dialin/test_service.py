@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -66,6 +67,36 @@ class TestValidate:
         with make_client(max_json_bytes=200) as client:
             response = client.post(PATH, json={**PIN_BODY, "name_prefix": "x" * 500})
         assert response.status_code == 413
+
+
+class TestOddBodies:
+    """Bodies whose bytes are not plain UTF-8 JSON get a report with findings, never a 500."""
+
+    def test_byte_order_mark_is_a_warning(self, client: TestClient) -> None:
+        """A UTF-8 body with a byte order mark is linted, with a field.bom warning on the body."""
+        response = client.post(PATH, content=b"\xef\xbb\xbf" + json.dumps(PIN_BODY).encode(),
+                               headers={"Content-Type": "application/json"})
+        assert response.status_code == 200
+        assert [(f["field"], f["code"]) for f in response.json()["findings"]] == [("", "field.bom")]
+
+    @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-32-le"])
+    def test_utf16_and_utf32_fail_with_field_encoding(self, client: TestClient, encoding: str) -> None:
+        """A UTF-16/32 body is linted and fails on field.encoding: the API expects UTF-8."""
+        response = client.post(PATH, content=json.dumps(PIN_BODY).encode(encoding),
+                               headers={"Content-Type": "application/json"})
+        assert response.status_code == 200
+        data = response.json()
+        assert data["ok"] is False
+        assert [(f["field"], f["code"], f["severity"]) for f in data["findings"]] == [
+            ("", "field.encoding", "error")]
+
+    @pytest.mark.parametrize(("open_", "close"), [("[", "]"), ('{"a": ', "}")])
+    def test_extra_field_nested_600_deep_holding_infinity(self, client: TestClient, open_: str, close: str) -> None:
+        """An extra field nested 600 deep around 1e400 is one field.unknown warning."""
+        raw = json.dumps(PIN_BODY)[:-1] + ', "x": ' + open_ * 600 + "1e400" + close * 600 + "}"
+        response = client.post(PATH, content=raw, headers={"Content-Type": "application/json"})
+        assert response.status_code == 200
+        assert [(f["field"], f["code"]) for f in response.json()["findings"]] == [("x", "field.unknown")]
 
 
 class TestAuth:

@@ -7,26 +7,20 @@ import ssl
 import typing
 from collections.abc import Iterable
 
-import httpcore
-import httpx
+import httpcore2
 import pytest
 
 from mediacheck import Limits
+from mediacheck._fetch_budget import DeadlineExceeded, fetch_deadline
 from mediacheck._fetch_run import FetchRun, InspectSink
 from mediacheck._netguard import AddressPolicy
-from mediacheck._network_backend import (
-    AsyncGuardedBackend,
-    DeadlineExceeded,
-    GuardedBackend,
-    SocketOption,
-    fetch_deadline,
-)
+from mediacheck._network_backend import AsyncGuardedBackend, GuardedBackend, SocketOption
 
 LOOPBACK = AddressPolicy.from_cidrs(["127.0.0.0/8"])
-PATIENT = 1000.0  # what httpx would ask for: far more than the deadline leaves
+PATIENT = 1000.0  # what httpx2 would ask for: far more than the deadline leaves
 
 
-class _Stream(httpcore.NetworkStream):
+class _Stream(httpcore2.NetworkStream):
     def __init__(self, seen: list[tuple[str, float | None]]) -> None:
         self.seen = seen
 
@@ -41,12 +35,12 @@ class _Stream(httpcore.NetworkStream):
         return None
 
     def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                  timeout: float | None = None) -> httpcore.NetworkStream:
+                  timeout: float | None = None) -> httpcore2.NetworkStream:
         self.seen.append(("start_tls", timeout))
         return self
 
 
-class _Backend(httpcore.NetworkBackend):
+class _Backend(httpcore2.NetworkBackend):
     """Records what the guard asks of the real backend instead of touching the network."""
 
     def __init__(self) -> None:
@@ -54,13 +48,13 @@ class _Backend(httpcore.NetworkBackend):
         self.hosts: list[str] = []
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Iterable[SocketOption] | None = None) -> httpcore.NetworkStream:
+                    socket_options: Iterable[SocketOption] | None = None) -> httpcore2.NetworkStream:
         self.seen.append(("connect", timeout))
         self.hosts.append(host)
         return _Stream(self.seen)
 
 
-class _AsyncStream(httpcore.AsyncNetworkStream):
+class _AsyncStream(httpcore2.AsyncNetworkStream):
     def __init__(self, seen: list[tuple[str, float | None]]) -> None:
         self.seen = seen
 
@@ -75,7 +69,7 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         return None
 
     async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:  # noqa: ASYNC109
+                        timeout: float | None = None) -> httpcore2.AsyncNetworkStream:  # noqa: ASYNC109
         self.seen.append(("start_tls", timeout))
         return self
 
@@ -83,14 +77,14 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         return None
 
 
-class _AsyncBackend(httpcore.AsyncNetworkBackend):
+class _AsyncBackend(httpcore2.AsyncNetworkBackend):
     def __init__(self) -> None:
         self.seen: list[tuple[str, float | None]] = []
         self.hosts: list[str] = []
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,  # noqa: ASYNC109
                           local_address: str | None = None,
-                          socket_options: Iterable[SocketOption] | None = None) -> httpcore.AsyncNetworkStream:
+                          socket_options: Iterable[SocketOption] | None = None) -> httpcore2.AsyncNetworkStream:
         self.seen.append(("connect", timeout))
         self.hosts.append(host)
         return _AsyncStream(self.seen)
@@ -101,7 +95,7 @@ def _resolver(host: str, port: int) -> list[str]:
 
 
 def test_sync_steps_get_at_most_the_time_left() -> None:
-    """connect, TLS handshake, write and read each get min(their timeout, time left), never httpx's 1000 s."""
+    """connect, TLS handshake, write and read each get min(their timeout, time left), never httpx2's 1000 s."""
     inner = _Backend()
     backend = GuardedBackend(LOOPBACK, _resolver, inner)
     with fetch_deadline(5.0):
@@ -145,20 +139,20 @@ def test_a_step_after_the_deadline_is_refused_before_it_starts() -> None:
 
 def test_unix_sockets_are_refused() -> None:
     """Neither backend ever connects to a unix socket."""
-    with pytest.raises(httpcore.ConnectError):
+    with pytest.raises(httpcore2.ConnectError):
         GuardedBackend(LOOPBACK, _resolver, _Backend()).connect_unix_socket("/var/run/docker.sock")
-    with pytest.raises(httpcore.ConnectError):
+    with pytest.raises(httpcore2.ConnectError):
         asyncio.run(AsyncGuardedBackend(LOOPBACK, _resolver, _AsyncBackend()).connect_unix_socket("/run/x.sock"))
 
 
 def test_request_timeouts_fit_in_the_time_left() -> None:
-    """A hop's request asks httpx for no more than the deadline leaves, the pool wait included."""
+    """A hop's request asks httpx2 for no more than the deadline leaves, the pool wait included."""
     limits = Limits(timeout_s=30.0)
     run = FetchRun("http://media.example/a.mp3", limits, InspectSink(limits))
     hop = run.first_hop()
     assert hop is not None
-    with httpx.Client() as client, fetch_deadline(2.0):
-        request = run.request(client, hop)
+    with fetch_deadline(2.0):
+        request = run.request(hop)
     timeouts = request.extensions["timeout"]
     assert set(timeouts) == {"connect", "read", "write", "pool"}
     assert all(0 < value <= 2.0 for value in timeouts.values())

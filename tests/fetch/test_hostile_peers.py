@@ -6,7 +6,7 @@ import asyncio
 import socket
 import threading
 
-import httpx
+import httpx2
 import pytest
 
 from mediacheck import Limits, Report, acheck_url, check_url
@@ -33,7 +33,7 @@ def _check(url: str, mode: str, **kwargs: object) -> Report:
 @pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("location", ["http://a]b/x.mp3", "//a]b/x.mp3", "http://x]:80/"])
 def test_location_urllib_cannot_split_is_a_finding(mode: str, location: str) -> None:
-    """A Location header httpx accepts but urllib cannot split (a stray ']') is refused as a URL, not a crash."""
+    """A Location header httpx2 accepts but urllib cannot split (a stray ']') is refused as a URL, not a crash."""
     head = response_head(302, [("Location", location), ("Content-Length", "0")])
     with RawServer(_answers(head)) as server:
         report = _check(server.url("/a.mp3"), mode)
@@ -103,7 +103,7 @@ def test_unreadable_content_length_is_ignored_not_fatal(length: str) -> None:
     limits = Limits()
     run = FetchRun("https://media.example/a.mp3", limits, InspectSink(limits))
     assert run.first_hop() is not None
-    response = httpx.Response(200, headers=[(b"content-length", length.encode()), (b"content-type", b"audio/mpeg")])
+    response = httpx2.Response(200, headers=[(b"content-length", length.encode()), (b"content-type", b"audio/mpeg")])
     assert run.on_headers(response) is True
     assert run.content_length is None
 

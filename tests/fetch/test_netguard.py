@@ -234,3 +234,19 @@ class TestVetHost:
         first, second = anyio.run(both)
         assert first is None
         assert second == vet_host("b.example", resolver=resolver)
+
+    @pytest.mark.parametrize("mode", ["sync", "async"])
+    @pytest.mark.parametrize(("answers", "message"), [
+        (["10.1.2.3"], "Refused to connect: db.corp.example has no public internet address."),
+        (["::ffff:10.1.2.3"], "Refused to connect: db.corp.example has no public internet address."),
+        (["garbage 10.1.2.3"], "The host name db.corp.example has no usable address."),
+    ])
+    def test_hidden_addresses(self, mode: str, answers: list[str], message: str) -> None:
+        """reveal_addresses=False words a refusal without what DNS answered: no address, no range."""
+        resolver = StubResolver({"db.corp.example": [answers]})
+        if mode == "sync":
+            finding = vet_host("db.corp.example", resolver=resolver, reveal_addresses=False)
+        else:
+            finding = anyio.run(lambda: avet_host("db.corp.example", resolver=resolver, reveal_addresses=False))
+        assert finding is not None
+        assert finding.message == message

@@ -69,7 +69,7 @@ class TestRefusals:
         assert _code(f"http://{host}/a.mp3") == "url.invalid"
 
     def test_parsers_that_disagree_on_the_host_refuse_the_url(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """If our reading of the host ever differs from httpx's, the URL is refused rather than fetched."""
+        """If our reading of the host ever differs from httpx2's, the URL is refused rather than fetched."""
         monkeypatch.setattr("mediacheck._urlpolicy.normalize_host", lambda host: "other.example")
         result = check_url_policy("https://media.example/a.mp3")
         assert isinstance(result, Finding)
@@ -95,7 +95,7 @@ class TestAccepted:
         ("https://cdn.example.com/a%20b.mp3", "cdn.example.com", 443),
     ])
     def test_host_and_port(self, url: str, host: str, port: int) -> None:
-        """Host (IDNA-encoded, lower-case) and port agree with what httpx will connect to."""
+        """Host (IDNA-encoded, lower-case) and port agree with what httpx2 will connect to."""
         result = check_url_policy(url)
         assert isinstance(result, FetchableUrl), result
         assert (result.host, result.port) == (host, port)

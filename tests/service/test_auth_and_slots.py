@@ -10,7 +10,7 @@ import struct
 import time
 from collections.abc import Callable
 
-import httpx
+import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 

@@ -6,7 +6,7 @@ import ssl
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 import pytest
 import trustme
 from fastapi.testclient import TestClient

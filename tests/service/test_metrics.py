@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
-import httpx
+import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families

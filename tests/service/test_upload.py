@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable, Iterator
 
-import httpx
+import httpx2 as httpx
 from fastapi.testclient import TestClient
 
 BOUNDARY = "mediacheck-test-boundary"

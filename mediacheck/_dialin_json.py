@@ -1,0 +1,99 @@
+"""Reading a dial-in config body from JSON bytes or text: its encoding, a byte order mark, duplicated keys.
+
+The API receives the body as bytes, so what matters is what those bytes are: JSON exchanged between systems
+must be UTF-8 without a byte order mark (RFC 8259, section 8.1). Python's ``json`` reads UTF-16/32 and skips
+nothing, so the encoding is decided here, with a finding for every way the bytes differ from what the API
+expects. Duplicated keys get a finding too: JSON parsers keep the last one without a word.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mediacheck._dialin_report import DialinFinding
+from mediacheck._report import Severity
+
+_BOM = "\ufeff"
+
+
+def _bom_finding() -> DialinFinding:
+    return DialinFinding("", "field.bom", Severity.WARNING,
+                         "The body starts with a byte order mark (U+FEFF), which JSON sent to an API must not have.",
+                         "Save the file as UTF-8 without a byte order mark (\"UTF-8\", not \"UTF-8 with BOM\").")
+
+
+def decode_config_bytes(data: bytes) -> tuple[str, tuple[DialinFinding, ...]]:
+    """The text of a body given as bytes, and findings about its encoding; raise UnicodeDecodeError if it has none.
+
+    UTF-16 and UTF-32 (recognised by a byte order mark or by their zero bytes, as ``json.loads`` does) are read,
+    so the rest of the body can still be judged, but are an error: the API expects UTF-8.
+    """
+    encoding = json.detect_encoding(data)
+    if encoding == "utf-8-sig":
+        return data[3:].decode("utf-8"), (_bom_finding(),)
+    if encoding.startswith(("utf-16", "utf-32")):
+        name = encoding.split("-")[0].upper() + "-" + encoding.split("-")[1]
+        text = data.decode(encoding).removeprefix(_BOM)
+        return text, (DialinFinding("", "field.encoding", Severity.ERROR,
+                                    f"The body is {name} text; JSON sent to the API must be UTF-8.",
+                                    "Save the file as UTF-8 (without a byte order mark) and send it again."),)
+    return data.decode("utf-8"), ()
+
+
+def parse_config_json(data: str | bytes) -> tuple[Any, tuple[DialinFinding, ...]]:
+    """Parse a config body from JSON text or bytes, with findings about its encoding and every duplicated key.
+
+    JSON parsers keep the last of duplicated keys without a word, so ``{"hold_music_url": A, ...,
+    "hold_music_url": B}`` silently checks (and sends) B. Raises ``UnicodeDecodeError`` for bytes that are no
+    Unicode text, ``json.JSONDecodeError`` for text that is not JSON and ``RecursionError`` for absurd nesting.
+    """
+    if isinstance(data, str):
+        findings: list[DialinFinding] = [_bom_finding()] if data.startswith(_BOM) else []
+        text = data.removeprefix(_BOM)
+    else:
+        text, encoding_findings = decode_config_bytes(bytes(data))
+        findings = list(encoding_findings)
+    duplicated: dict[int, list[str]] = {}
+    alive: list[dict[str, Any]] = []  # ids stay unique only while every object built is still alive
+
+    def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj: dict[str, Any] = {}
+        alive.append(obj)
+        for key, value in pairs:
+            if key in obj and key not in duplicated.setdefault(id(obj), []):
+                duplicated[id(obj)].append(key)
+            obj[key] = value
+        return obj
+
+    body = json.loads(text, object_pairs_hook=build)
+    # Walked with a list, not recursion: a body nested as deep as json.loads allows must not overflow here.
+    pending: list[tuple[Any, str]] = [(body, "")]
+    while pending:
+        obj, prefix = pending.pop()
+        if not isinstance(obj, dict):
+            continue
+        for key in duplicated.get(id(obj), []):
+            path = prefix + key
+            findings.append(DialinFinding(path, "field.duplicate", Severity.WARNING,
+                                          f"`{path}` appears more than once; only the last value counts.",
+                                          "Keep one copy of the field, with the value you mean."))
+        pending.extend((value, f"{prefix}{key}.") for key, value in reversed(obj.items()))
+    return body, tuple(findings)
+
+
+def read_config(data: str | bytes) -> tuple[Any, tuple[DialinFinding, ...]]:
+    """Like :func:`parse_config_json`, but never raises: text that cannot be read is a ``field.json`` error.
+
+    Returns ``(None, findings)`` when there is no body to lint.
+    """
+    try:
+        return parse_config_json(data)
+    except UnicodeDecodeError as exc:
+        why = f"its bytes are not UTF-8 text (byte {exc.start} is invalid)"
+    except json.JSONDecodeError as exc:
+        why = f"{exc.msg.lower()} at line {exc.lineno}, column {exc.colno}"
+    except RecursionError:
+        why = "it nests too deeply to be a dial-in config"
+    return None, (DialinFinding("", "field.json", Severity.ERROR, f"The body is not valid JSON: {why}.",
+                                "Send the config as one JSON object, encoded as UTF-8."),)
