@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mediacheck import Report
 from mediacheck.service.deps import ApiKey, CheckSlot, Resources
+from mediacheck.service.disconnects import cancel_on_disconnect
 from mediacheck.service.schemas import ErrorOut, ReportOut
 
 router = APIRouter(prefix="/v1", tags=["dial-in configs"])
@@ -69,6 +70,8 @@ class DialinReportOut(BaseModel):
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     status.HTTP_401_UNAUTHORIZED: {"model": ErrorOut, "description": "API keys are configured and none was sent."},
     status.HTTP_413_CONTENT_TOO_LARGE: {"model": ErrorOut, "description": "The request body is over the cap."},
+    status.HTTP_429_TOO_MANY_REQUESTS: {"model": ErrorOut, "description": "This client has as many requests in flight "
+                                                                         "as one client may; see Retry-After."},
     status.HTTP_503_SERVICE_UNAVAILABLE: {"model": ErrorOut,
                                           "description": "Every check slot is busy; see Retry-After."},
 }
@@ -101,9 +104,10 @@ async def validate_dialin_config(body: ConfigBody, request: Request, resources: 
         return await resources.check_url(url, limits)
 
     # The app's one fetcher checks the hold music (shared pool, CA context); its resolver vets the webhook.
-    report = await alint_with_checker(body, allow_networks=resources.settings.allow_networks, check_hold_music=True,
-                                      resolver=fetcher.resolver, hold_music_checker=check_hold_music,
-                                      timeout_s=limits.timeout_s)
+    # A client that hangs up cancels the lint (and the hold music's fetch with it), freeing its slot.
+    report = await cancel_on_disconnect(request, lambda: alint_with_checker(
+        body, allow_networks=resources.settings.allow_networks, check_hold_music=True, resolver=fetcher.resolver,
+        hold_music_checker=check_hold_music, timeout_s=limits.timeout_s))
     # FastAPI's parse kept the last of any duplicated key without a word; the raw body (already read and
     # capped by the body-size middleware) says whether there were any.
     _, duplicates = parse_config_json((await request.body()).decode("utf-8", "replace"))
