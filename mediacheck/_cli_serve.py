@@ -17,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                     "Settings come from MEDIACHECK_* environment variables (see the README).",
     )
     parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
+                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface). On loopback "
+                             "only loopback Host names are answered unless MEDIACHECK_ALLOWED_HOSTS is set")
     parser.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
     parser.add_argument("--workers", type=int, default=1,
                         help="uvicorn worker processes (default 1; one per core scales a stateless service)")

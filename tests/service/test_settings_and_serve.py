@@ -11,10 +11,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
-from pydantic import ValidationError
+from pydantic import AliasChoices, ValidationError
 
 from mediacheck import Limits
 from mediacheck.cli import build_parser
@@ -207,3 +208,12 @@ def _serving(env: dict[str, str]) -> Iterator[_Served]:
         process.send_signal(signal.SIGINT)
         _, served.stderr = process.communicate(timeout=30)
         served.returncode = process.returncode
+
+
+def test_every_setting_is_in_the_readme() -> None:
+    """Each MEDIACHECK_* variable the service reads has a row in the README's settings table."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        variable = alias.choices[0] if isinstance(alias, AliasChoices) else f"MEDIACHECK_{name.upper()}"
+        assert f"| `{variable}` |" in readme, f"{variable} is not documented in the README"
