@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable, Iterator
 
+import anyio
 import httpx
 import pytest
+from fastapi import HTTPException
 
 from mediacheck.service.client_limits import client_address, client_key, parse_networks
+from mediacheck.service.deps import check_slot_within
+from mediacheck.service.resources import open_resources
+from tests.service.conftest import make_settings
 from tests.service.inflight import Callers, StalledUpstream, client_from, wait_until
 from tests.service.test_upload import BOUNDARY, _head
 from tests.support.servers import LoopbackServer, Static
@@ -61,6 +67,41 @@ class TestSlowUploads:
         finally:
             for conn in trickles:
                 conn.close()
+
+    def test_a_received_upload_waits_for_a_check_slot(self, live_for: Callable[..., str], good_mp3: bytes) -> None:
+        """An upload that has fully arrived while every check slot is busy waits for one rather than being refused."""
+        base = live_for(max_concurrency=1)
+        with StalledUpstream(good_mp3) as upstream, Callers() as callers:
+            held = callers.post(ATTACKER, f"{base}/v1/checks", json={"url": upstream.url()})
+            wait_until(lambda: upstream.waiting == 1, "the URL check holds the only slot")
+            upload = callers.post(HONEST[0], f"{base}/v1/checks/upload",
+                                  files={"file": ("hold.mp3", good_mp3, "audio/mpeg")})
+            time.sleep(0.5)
+            assert not upload.done()  # received, and waiting for the slot
+            upstream.release()
+            assert held.result().status_code == 200
+            assert upload.result().status_code == 200
+            assert upload.result().json()["ok"] is True
+
+    def test_the_wait_for_a_check_slot_ends_in_a_503(self) -> None:
+        """When no check slot frees within the rest of the upload's deadline, the answer is 503 with Retry-After."""
+
+        async def scenario() -> tuple[HTTPException, bool]:
+            async with open_resources(make_settings(max_concurrency=1, retry_after_s=4)) as resources:
+                await resources.slots.acquire()  # a check holds the only slot throughout
+                with pytest.raises(HTTPException) as refused:
+                    async with check_slot_within(resources, 0.1):
+                        pass
+                resources.slots.release()
+                async with check_slot_within(resources, 0.1):
+                    served = True
+                return refused.value, served
+
+        refused, served = anyio.run(scenario)
+        assert refused.status_code == 503
+        assert refused.headers == {"Retry-After": "4"}
+        assert refused.detail == "All 1 check slots are busy; retry shortly."
+        assert served
 
     def test_one_client_has_at_most_its_share_of_uploads(self, live_for: Callable[..., str], good_mp3: bytes) -> None:
         """Past MEDIACHECK_MAX_UPLOADS_PER_CLIENT uploads in flight, that client gets 429; others are served."""
