@@ -112,17 +112,24 @@ def _trusted(address: IPAddress, proxies: Sequence[IPNetwork]) -> bool:
 
 
 def client_address(peer: str | None, forwarded_for: Sequence[str], proxies: Sequence[IPNetwork]) -> str:
-    """The caller's address: the peer, or from a trusted peer the nearest untrusted hop of X-Forwarded-For.
+    """The caller's address: the peer, or from a trusted peer (or a Unix socket) the nearest untrusted hop of
+    X-Forwarded-For.
 
     Each proxy appends the address it got the request from, so reading from the right, every entry up to
     the first untrusted one was written by a proxy we trust; entries left of it are the client's own words.
     """
-    if peer is None:
-        return "unknown"
-    nearest = _address(peer)
-    if nearest is None or not _trusted(nearest, proxies):
-        return str(nearest) if nearest is not None else peer
     hops = [hop for value in forwarded_for for hop in value.split(",") if hop.strip()]
+    if peer is None:
+        # A Unix socket (uvicorn --uds): only a local process, i.e. the operator's proxy, can be the peer.
+        if not hops or (nearest := _address(hops[-1])) is None:
+            return "unknown"
+        hops.pop()
+        if not _trusted(nearest, proxies):
+            return str(nearest)
+    else:
+        nearest = _address(peer)
+        if nearest is None or not _trusted(nearest, proxies):
+            return str(nearest) if nearest is not None else peer
     for hop in reversed(hops):
         address = _address(hop)
         if address is None:

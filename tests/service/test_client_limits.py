@@ -221,6 +221,9 @@ class TestClientAddress:
         ("2001:db8:ffff::1", ["2001:db8:1::5"], "2001:db8:1::5"),
         ("testclient", ["198.51.100.7"], "testclient"),
         (None, [], "unknown"),
+        (None, ["1.2.3.4, 198.51.100.7"], "198.51.100.7"),  # a Unix socket: the local proxy's last hop
+        (None, ["198.51.100.7, 10.0.0.3"], "198.51.100.7"),
+        (None, ["junk"], "unknown"),
     ])
     def test_client_address(self, peer: str | None, forwarded: list[str], expected: str) -> None:
         """X-Forwarded-For is read right to left through trusted proxies only, up to the first other address."""
