@@ -83,7 +83,7 @@ class TestDocument:
         assert document["components"]["schemas"]["ReportOut"]["examples"][0]["findings"][0]["code"]
         upload = document["paths"]["/v1/checks/upload"]["post"]["requestBody"]["content"]["multipart/form-data"]
         assert upload["schema"]["properties"]["file"]["format"] == "binary"
-        for status in ("401", "413", "503"):
+        for status in ("400", "401", "413", "429", "503"):
             assert status in document["paths"]["/v1/checks"]["post"]["responses"]
 
     def test_bearer_scheme_is_declared_when_keys_are_set(self, client_for: Callable[..., TestClient]) -> None:
