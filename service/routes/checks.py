@@ -108,6 +108,10 @@ async def check_upload(
     MEDIACHECK_MAX_UPLOAD_BYTES is refused with 413, an upload slower than MEDIACHECK_TIMEOUT_S with 408.
     ``max_bytes``/``max_seconds`` (query parameters) lower the limits as in ``POST /v1/checks``.
     """
+    repeated = [name for name in ("max_bytes", "max_seconds") if len(request.query_params.getlist(name)) > 1]
+    if repeated:  # which one was meant? FastAPI would silently take the last
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", name), "input": None,
+                                       "msg": f"{name} is given more than once"} for name in repeated])
     limits = request_limits(resources, query.max_bytes, query.max_seconds, "query")
     try:
         form = MultipartFileStream(request.headers.get("content-type", ""))

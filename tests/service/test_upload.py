@@ -250,7 +250,7 @@ class TestUploadLimits:
         assert "may only lower this service's limit" in detail["msg"]
 
     @pytest.mark.parametrize("query", ["max_byte=1000", "max_bytes=1.5", "max_bytes=0", "max_seconds=nan",
-                                       "max_seconds=-1"])
+                                       "max_seconds=-1", "max_bytes=1000&max_bytes=2000", "max_seconds=&max_seconds=1"])
     def test_unknown_or_malformed_query_is_a_422(self, client: TestClient, good_mp3: bytes, query: str) -> None:
         """A misspelt parameter is refused rather than ignored, and so is a limit that is not a positive number."""
         response = client.post(f"/v1/checks/upload?{query}", files={"file": ("a.mp3", good_mp3, "audio/mpeg")})
