@@ -73,7 +73,9 @@ def start_media_server(folder: Path) -> tuple[subprocess.Popen[str], int]:
 
 def start_service(port: int, concurrency: int) -> subprocess.Popen[bytes]:
     """`uvicorn mediacheck.service.app:app` as users run it, exempting loopback so it may fetch the local media."""
-    env = {**os.environ, "MEDIACHECK_ALLOW_NETWORKS": LOOPBACK, "MEDIACHECK_MAX_CONCURRENCY": str(concurrency)}
+    # Every request comes from this one process (one client): its per-client limit must allow the whole load.
+    env = {**os.environ, "MEDIACHECK_ALLOW_NETWORKS": LOOPBACK, "MEDIACHECK_MAX_CONCURRENCY": str(concurrency),
+           "MEDIACHECK_MAX_CHECKS_PER_CLIENT": str(concurrency)}
     process = subprocess.Popen([sys.executable, "-m", "uvicorn", "mediacheck.service.app:app", "--host", "127.0.0.1",
                                 "--port", str(port), "--log-level", "warning", "--no-access-log"],
                                env=env, cwd=ROOT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -16,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                     "Settings come from MEDIACHECK_* environment variables (see the README).",
     )
     parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
+                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface). On loopback "
+                             "only loopback Host names are answered unless MEDIACHECK_ALLOWED_HOSTS is set")
     parser.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
     parser.add_argument("--workers", type=int, default=1,
                         help="uvicorn worker processes (default 1; one per core scales a stateless service)")
@@ -33,6 +35,11 @@ def _port(text: str) -> int:
     return port
 
 
+def _variable(loc: tuple[int | str, ...]) -> str:
+    name = "_".join(map(str, loc)).upper()
+    return name if name.startswith("MEDIACHECK_") else f"MEDIACHECK_{name}"  # aliased fields carry their full name
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run uvicorn until interrupted; returns the exit code."""
     if args.workers < 1:
@@ -42,6 +49,7 @@ def serve(args: argparse.Namespace) -> int:
         import uvicorn
         from pydantic import ValidationError
 
+        from mediacheck.service.hosts import serve_host_names
         from mediacheck.service.settings import Settings
     except ImportError as exc:
         print(f"mediacheck: error: serve needs the service extra ({exc.name} is missing): "
@@ -50,9 +58,14 @@ def serve(args: argparse.Namespace) -> int:
     try:
         Settings()  # the app reads them again on import; checked here so a bad value is a message, not a traceback
     except ValidationError as exc:
-        problems = "; ".join(f"MEDIACHECK_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{_variable(e['loc'])}: {e['msg']}" for e in exc.errors())
         print(f"mediacheck: error: bad service setting: {problems}", file=sys.stderr)
         return 2
+    loopback_names = serve_host_names(args.host)
+    if loopback_names and not any(name.upper() == "MEDIACHECK_ALLOWED_HOSTS" for name in os.environ):
+        # On loopback only this machine's browser can reach the service, and DNS rebinding is how a web page
+        # would: answer only to loopback names. Set here, so every uvicorn worker reads it with the rest.
+        os.environ["MEDIACHECK_ALLOWED_HOSTS"] = loopback_names
     uvicorn.run("mediacheck.service.app:app", host=args.host, port=args.port, workers=args.workers, log_level="info",
                 access_log=False)  # the app writes its own JSON access log, with request ids and no secrets
     return 0

@@ -16,12 +16,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from mediacheck import MediacheckError, Resolver, UsageError, __version__
+from mediacheck.service.hosts import AllowedHostsMiddleware
 from mediacheck.service.middleware import BodySizeLimitMiddleware
 from mediacheck.service.operations import install_operations_kit
 from mediacheck.service.resources import open_resources
 from mediacheck.service.responses import SafeJSONResponse, validation_error
 from mediacheck.service.routes import checks, dialin, health
-from mediacheck.service.schemas import ErrorOut
+from mediacheck.service.schemas import ErrorOut, document_limits
 from mediacheck.service.settings import Settings
 
 DESCRIPTION = """\
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         default_limit=settings.max_json_bytes,
         limits_by_path={checks.UPLOAD_PATH: settings.max_upload_bytes},
     )
+    app.add_middleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts)  # outermost: before any work
     app.add_exception_handler(MediacheckError, _library_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(health.router)
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     app.include_router(dialin.router, responses={
         status.HTTP_400_BAD_REQUEST: {"model": ErrorOut, "description": "The body cannot be read (not UTF-8, say)."},
     })
+    document_limits(app, settings)
     if not settings.api_keys:
         _drop_auth_from_document(app)
     install_operations_kit(app, settings)

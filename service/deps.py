@@ -4,7 +4,8 @@ All are ``async def`` although none awaits: FastAPI runs plain ``def`` dependenc
 a hop that cost more than the whole HTTP layer in the service benchmark.
 
 ``ApiKey`` and ``CheckSlot`` are a stable surface: any ``/v1`` route (the dial-in validator too) declares
-them to get the same 401 and 503 answers.
+them to get the same 401, 429 and 503 answers. A client over its own limit gets 429 before it can take a
+shared slot (503), so one busy caller is told to slow down instead of crowding everyone else out.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, cast
 
 import anyio
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from mediacheck.service.client_limits import Lease
 from mediacheck.service.resources import ServiceResources
 from mediacheck.service.settings import Settings
 
@@ -69,22 +72,93 @@ async def require_api_key(
 ApiKey = Annotated[None, Depends(require_api_key)]
 
 
-async def acquire_check_slot(resources: Resources) -> AsyncIterator[None]:
-    """Hold one of MEDIACHECK_MAX_CONCURRENCY slots for the request; none free means 503 with Retry-After."""
-    try:
-        resources.slots.acquire_nowait()
-    except anyio.WouldBlock:
+async def identify_client(
+    request: Request,
+    resources: Resources,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _authorized: ApiKey,
+) -> str:
+    """The name the client's per-client limits count under: its API key when keys are configured, else its IP."""
+    key = credentials.credentials if resources.settings.api_keys and credentials is not None else None
+    peer = request.client.host if request.client is not None else None
+    return resources.client_limits.identify(peer, request.headers.getlist("x-forwarded-for"), key)
+
+
+ClientId = Annotated[str, Depends(identify_client)]
+
+
+async def _client_lease(resources: ServiceResources, kind: str, client: str, limit: int) -> Lease:
+    lease = await resources.client_limits.acquire(kind, client, limit)
+    if lease is None:
         raise HTTPException(
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail=f"All {resources.settings.max_concurrency} check slots are busy; retry shortly.",
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=f"This client already has {limit} {kind} in flight, the most one client may have; "
+                   "retry when one has ended.",
             headers={"Retry-After": str(resources.settings.retry_after_s)},
-        ) from None
+        )
+    return lease
+
+
+def _all_busy(resources: ServiceResources, count: int, kind: str) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        detail=f"All {count} {kind} slots are busy; retry shortly.",
+        headers={"Retry-After": str(resources.settings.retry_after_s)},
+    )
+
+
+async def acquire_check_slot(resources: Resources, client: ClientId) -> AsyncIterator[None]:
+    """Hold one of the client's MEDIACHECK_MAX_CHECKS_PER_CLIENT leases (else 429) and one of
+    MEDIACHECK_MAX_CONCURRENCY slots (else 503) for the request; both with Retry-After."""
+    lease = await _client_lease(resources, "checks", client, resources.settings.max_checks_per_client)
     try:
-        yield
+        try:
+            resources.slots.acquire_nowait()
+        except anyio.WouldBlock:
+            raise _all_busy(resources, resources.settings.max_concurrency, "check") from None
+        try:
+            yield
+        finally:
+            resources.slots.release()
     finally:
-        resources.slots.release()
+        await resources.client_limits.release(lease)
 
 
 # scope="function": the slot frees when the check ends, before the answer is sent, so a client that keeps
 # exactly MEDIACHECK_MAX_CONCURRENCY requests in flight never races its own previous request into a 503.
 CheckSlot = Annotated[None, Depends(acquire_check_slot, scope="function")]
+
+
+async def acquire_upload_slot(resources: Resources, client: ClientId) -> AsyncIterator[None]:
+    """Hold one of the client's MEDIACHECK_MAX_UPLOADS_PER_CLIENT leases (else 429) and one of MEDIACHECK_MAX_UPLOADS
+    upload slots (else 503) while the upload is received and checked; the check slot comes later."""
+    lease = await _client_lease(resources, "uploads", client, resources.settings.max_uploads_per_client)
+    try:
+        try:
+            resources.upload_slots.acquire_nowait()
+        except anyio.WouldBlock:
+            raise _all_busy(resources, resources.settings.max_uploads, "upload") from None
+        try:
+            yield
+        finally:
+            resources.upload_slots.release()
+    finally:
+        await resources.client_limits.release(lease)
+
+
+UploadSlot = Annotated[None, Depends(acquire_upload_slot, scope="function")]
+
+
+@asynccontextmanager
+async def check_slot_within(resources: ServiceResources, seconds: float) -> AsyncIterator[None]:
+    """Wait up to ``seconds`` for a check slot (an upload that has fully arrived is worth a short wait), else 503."""
+    acquired = False
+    with anyio.move_on_after(max(seconds, 0)):
+        await resources.slots.acquire()
+        acquired = True
+    if not acquired:
+        raise _all_busy(resources, resources.settings.max_concurrency, "check")
+    try:
+        yield
+    finally:
+        resources.slots.release()

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from fastapi import FastAPI
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from mediacheck.service.profiles import PROFILE_DESCRIPTION, ProfileName
+from mediacheck.service.settings import Settings
+
+# How a profile's bounds meet the operator's: stated once for both request shapes.
+_PROFILE_LIMITS = (" Its size and duration bounds replace the service's, but never go past them: the operator's "
+                   "MEDIACHECK_MAX_BYTES/_SECONDS cap every check.")
 
 # The longest URL browsers, CDNs and most APIs accept; longer is refused with 422 before anything is fetched.
 MAX_URL_CHARS = 2048
-# Per-request limits may be raised, but not without bound: the service fetches for strangers.
-MAX_BYTES_CEILING = 100_000_000
-MAX_SECONDS_CEILING = 3600.0
-
 
 
 def _integral_number(value: Any) -> Any:
@@ -40,7 +44,7 @@ EXAMPLE_REPORT: dict[str, Any] = {
 
 
 class CheckRequest(BaseModel):
-    """A URL to check, and optionally tighter (or looser) limits than the service's defaults."""
+    """A URL to check, and optionally tighter limits than the service's own (a request may only lower them)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"url": _EXAMPLE_URL},
@@ -50,15 +54,29 @@ class CheckRequest(BaseModel):
 
     url: Annotated[str, Field(strict=True, min_length=1, max_length=MAX_URL_CHARS,
                               description="The http(s) URL of the hold music.")]
-    max_bytes: Annotated[int, Field(strict=True, gt=0, le=MAX_BYTES_CEILING),
-                         BeforeValidator(_integral_number)] | None = (
-        Field(default=None, description="Size limit in bytes (exclusive); default 10,000,000."))
-    max_seconds: Annotated[float, Field(strict=True, gt=0, le=MAX_SECONDS_CEILING, allow_inf_nan=False)] | None = (
-        Field(default=None, description="Duration limit in seconds (exclusive); default 60."))
-    # Platform profiles (issue 12): the names mirror mediacheck.service.profiles.ProfileName (a test holds them equal).
-    profile: Literal["daily", "connect", "genesys", "twilio", "vonage"] | None = Field(
-        default=None, description="The platform whose rules apply (default daily); its size and duration bounds "
-                                  "replace the defaults unless max_bytes/max_seconds are given.")
+    # The ceiling is the operator's (MEDIACHECK_MAX_BYTES/_SECONDS), checked by the route and written into the
+    # OpenAPI document by document_limits(); a fixed `le` here could only be wrong for some deployment.
+    max_bytes: Annotated[int, Field(strict=True, gt=0), BeforeValidator(_integral_number)] | None = Field(
+        default=None, description="Size limit in bytes (exclusive), at most the service's own (default 10,000,000).")
+    max_seconds: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] | None = Field(
+        default=None, description="Duration limit in seconds (exclusive), at most the service's own (default 60).")
+    profile: ProfileName | None = Field(default=None, description=PROFILE_DESCRIPTION + _PROFILE_LIMITS)
+
+
+class UploadQuery(BaseModel):
+    """The query parameters of an upload: the same limits and profile a URL check takes in its body.
+
+    In the query, not the form: the limit must be known before the file streams in, and a form field sent
+    after the file would come too late.
+    """
+
+    model_config = ConfigDict(extra="forbid")  # `?max_byte=1000` is a 422, not silently the default limit
+
+    max_bytes: Annotated[int, Field(gt=0)] | None = Field(
+        default=None, description="Size limit in bytes (exclusive), at most the service's own (default 10,000,000).")
+    max_seconds: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        default=None, description="Duration limit in seconds (exclusive), at most the service's own (default 60).")
+    profile: ProfileName | None = Field(default=None, description=PROFILE_DESCRIPTION + _PROFILE_LIMITS)
 
 
 class _Open(BaseModel):
@@ -138,3 +156,30 @@ class HealthOut(BaseModel):
     """The service is up."""
 
     status: Literal["ok"] = "ok"
+
+
+def document_limits(app: FastAPI, settings: Settings) -> None:
+    """Write the operator's limits into the OpenAPI document as the most ``max_bytes``/``max_seconds`` may ask for.
+
+    Clients and schemathesis read ``maximum`` as "more than this is refused", which is what the routes do.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build()
+        ceilings = {"max_bytes": settings.size_limit_bytes, "max_seconds": settings.duration_limit_s}
+        fields = document.get("components", {}).get("schemas", {}).get("CheckRequest", {}).get("properties", {})
+        for name, ceiling in ceilings.items():
+            for option in fields.get(name, {}).get("anyOf", []):
+                if option.get("type") in ("integer", "number"):
+                    option["maximum"] = ceiling
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                for parameter in operation.get("parameters", []):
+                    if parameter.get("in") == "query" and parameter.get("name") in ceilings:
+                        for option in parameter.get("schema", {}).get("anyOf", []):
+                            if option.get("type") in ("integer", "number"):
+                                option["maximum"] = ceilings[parameter["name"]]
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from mediacheck import DEFAULT_LIMITS, Limits
@@ -22,6 +22,14 @@ DEFAULT_MAX_UPLOAD_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_JSON_BYTES = 64 * 1024
 # 32 checks in flight keep a 2-core machine busy without letting a burst queue up unbounded work.
 DEFAULT_MAX_CONCURRENCY = 32
+# A quarter of the slots: one caller cannot take them all, four busy callers can still fill the service.
+DEFAULT_MAX_CHECKS_PER_CLIENT = 8
+# Uploads being received cost a socket and at most 1 MiB of memory each (the spool's in-memory part), the
+# rest sits on disk: 64 of them is 64 MiB of memory at worst, and twice the check slots keeps slots fed.
+DEFAULT_MAX_UPLOADS = 64
+DEFAULT_MAX_UPLOADS_PER_CLIENT = 4
+# The names `mediacheck serve` answers to when it listens on loopback (against DNS rebinding from a browser).
+LOOPBACK_HOST_NAMES = ("localhost", "127.0.0.1", "[::1]")
 
 
 def _split_commas(value: Any) -> Any:
@@ -33,7 +41,9 @@ def _split_commas(value: Any) -> Any:
 class Settings(BaseSettings):
     """Everything an operator can tune, one ``MEDIACHECK_<NAME>`` environment variable per field."""
 
-    model_config = SettingsConfigDict(env_prefix="MEDIACHECK_", extra="ignore", frozen=True)
+    # populate_by_name: the two limits are read from the environment under their MEDIACHECK_MAX_* names (and
+    # the old MEDIACHECK_SIZE_LIMIT_BYTES / MEDIACHECK_DURATION_LIMIT_S), and built in code by field name.
+    model_config = SettingsConfigDict(env_prefix="MEDIACHECK_", extra="ignore", frozen=True, populate_by_name=True)
 
     api_keys: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), description="Comma-separated API keys; when any is set, /v1/* needs `Authorization: Bearer <key>`.",
@@ -44,8 +54,25 @@ class Settings(BaseSettings):
     max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1,
                                  description="Checks in flight; one more is answered 503 with Retry-After.")
     retry_after_s: int = Field(default=1, ge=0, description="The Retry-After value (seconds) sent with a 503.")
-    size_limit_bytes: int = Field(default=DEFAULT_SIZE_LIMIT_BYTES, gt=0)
-    duration_limit_s: float = Field(default=DEFAULT_DURATION_LIMIT_S, gt=0, allow_inf_nan=False)
+    max_checks_per_client: int = Field(
+        default=DEFAULT_MAX_CHECKS_PER_CLIENT, ge=0,
+        description="URL checks in flight per client (API key, else IP); one more is 429. 0: no per-client limit.")
+    max_uploads: int = Field(default=DEFAULT_MAX_UPLOADS, ge=1,
+                             description="Uploads being received or checked at once; one more is 503.")
+    max_uploads_per_client: int = Field(default=DEFAULT_MAX_UPLOADS_PER_CLIENT, ge=0,
+                                        description="Uploads in flight per client; one more is 429. 0: no limit.")
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="Comma-separated CIDRs of proxies whose X-Forwarded-For names the client.")
+    redis_url: str | None = Field(
+        default=None, description="redis:// URL of a Redis that replicas share the per-client limits through.")
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("*",), description="Comma-separated host names the service answers to (`*`: any); else 400.")
+    # The operator's limits: every check's, and the ceiling of what a request may ask for (it may only lower them).
+    size_limit_bytes: int = Field(default=DEFAULT_SIZE_LIMIT_BYTES, gt=0, validation_alias=AliasChoices(
+        "MEDIACHECK_MAX_BYTES", "MEDIACHECK_SIZE_LIMIT_BYTES"))
+    duration_limit_s: float = Field(default=DEFAULT_DURATION_LIMIT_S, gt=0, allow_inf_nan=False,
+                                    validation_alias=AliasChoices("MEDIACHECK_MAX_SECONDS",
+                                                                  "MEDIACHECK_DURATION_LIMIT_S"))
     timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0, allow_inf_nan=False)
     max_redirects: int = Field(default=DEFAULT_MAX_REDIRECTS, ge=0)
     max_upload_bytes: int = Field(default=DEFAULT_MAX_UPLOAD_BYTES, gt=0,
@@ -65,7 +92,7 @@ class Settings(BaseSettings):
             raise ValueError("MEDIACHECK_API_KEYS is set but names no key; unset it to run without keys")
         return keys
 
-    @field_validator("allow_networks", mode="before")
+    @field_validator("allow_networks", "trusted_proxies", mode="before")
     @classmethod
     def _parse_networks(cls, value: Any) -> Any:
         networks = _split_commas(value)
@@ -73,6 +100,32 @@ class Settings(BaseSettings):
             for cidr in networks:
                 ipaddress.ip_network(cidr, strict=False)  # ValueError becomes a clear settings error
         return networks
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _parse_hosts(cls, value: Any) -> Any:
+        hosts = _split_commas(value)
+        if isinstance(value, str) and not hosts:
+            # An empty list would refuse every request; `*` is how to say "any".
+            raise ValueError("MEDIACHECK_ALLOWED_HOSTS names no host; use * for any host")
+        return hosts
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _check_redis_url(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None  # `MEDIACHECK_REDIS_URL=` in a template means "no Redis", as unset does
+        if isinstance(value, str) and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("MEDIACHECK_REDIS_URL must start with redis://, rediss:// or unix://")
+        return value
+
+    def lease_ttl_s(self) -> float:
+        """How long a per-client lease outlives a replica that died holding it (shared limits only).
+
+        A URL check ends within one fetch deadline and an upload within one upload deadline plus a short
+        check; twice the deadline and a margin is longer than any lease is held by a live replica.
+        """
+        return 2 * self.timeout_s + 10
 
     def default_limits(self) -> Limits:
         """The limits a check uses when the request names none."""

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mediacheck import alint_dialin_config
 from mediacheck.service.deps import ApiKey, CheckSlot, Resources
+from mediacheck.service.disconnects import cancel_on_disconnect
 from mediacheck.service.metrics import record_check
 from mediacheck.service.schemas import ErrorOut, ReportOut
 
@@ -70,6 +71,8 @@ class DialinReportOut(BaseModel):
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     status.HTTP_401_UNAUTHORIZED: {"model": ErrorOut, "description": "API keys are configured and none was sent."},
     status.HTTP_413_CONTENT_TOO_LARGE: {"model": ErrorOut, "description": "The request body is over the cap."},
+    status.HTTP_429_TOO_MANY_REQUESTS: {"model": ErrorOut, "description": "This client has as many requests in flight "
+                                                                         "as one client may; see Retry-After."},
     status.HTTP_503_SERVICE_UNAVAILABLE: {"model": ErrorOut,
                                           "description": "Every check slot is busy; see Retry-After."},
 }
@@ -96,6 +99,9 @@ async def validate_dialin_config(body: ConfigBody, request: Request, resources: 
     # The raw bytes (already read and capped by the body-size middleware), not FastAPI's parse of them: the lint
     # judges their encoding and duplicated keys, which the parse silently accepted or dropped. The app's one
     # fetcher checks the hold music (shared pool, CA context) and its resolver and address policy vet the webhook.
-    report = await alint_dialin_config(await request.body(), fetcher=resources.fetcher, limits=resources.limits)
+    # A client that hangs up cancels the lint (and the hold music's fetch with it), freeing its slot.
+    raw = await request.body()
+    report = await cancel_on_disconnect(
+        request, lambda: alint_dialin_config(raw, fetcher=resources.fetcher, limits=resources.limits))
     record_check(report.hold_music, "dialin")
     return report.to_dict()

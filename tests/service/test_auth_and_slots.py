@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import http.client
 import json
-import select
 import socket
 import struct
 import time
@@ -14,37 +12,23 @@ import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.service.test_upload import BOUNDARY, MULTIPART, _head
+from mediacheck.service.routes.dialin import PINLESS_EXAMPLE
+from tests.service.inflight import Callers, StalledUpstream, wait_until
+from tests.service.test_upload import MULTIPART, _head
 
 
 def _upload(test_client: TestClient, mp3: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
     return test_client.post("/v1/checks/upload", files={"file": ("hold.mp3", mp3, "audio/mpeg")}, headers=headers)
 
 
-def _hold_the_only_slot(base: str, body: bytes, *, sent: int, files: dict[str, tuple[str, bytes, str]],
-                        ) -> tuple[socket.socket, httpx.Response]:
-    """Start an upload of ``body`` that stops after ``sent`` bytes, and return it once it holds the only slot.
-
-    The slow upload and the probing checks race for the one slot: when a probe holds it at the moment the
-    upload arrives, the upload itself is answered 503 at once. That answer shows on its socket, and the upload
-    starts over; a probe's 503 proves the upload holds the slot.
-    """
+def _hold_an_upload(base: str, body: bytes, *, sent: int, source: str = "127.0.0.1") -> socket.socket:
+    """Start an upload of ``body`` that stops after ``sent`` bytes, leaving the socket open and the upload in flight."""
     host, port = base.removeprefix("http://").split(":")
-    deadline = time.monotonic() + 20
-    while True:
-        conn = socket.create_connection((host, int(port)))
-        conn.sendall(f"POST /v1/checks/upload HTTP/1.1\r\nHost: {host}\r\n"
-                     f"Content-Type: {MULTIPART['content-type']}\r\n"
-                     f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:sent])
-        while True:
-            assert time.monotonic() < deadline, "the slow upload never held the slot"
-            probe = httpx.post(f"{base}/v1/checks/upload", files=files, timeout=30)
-            if probe.status_code == 503:
-                return conn, probe
-            if select.select([conn], [], [], 0)[0]:  # the upload itself was turned away: start it again
-                conn.close()
-                break
-            time.sleep(0.02)
+    conn = socket.create_connection((host, int(port)), source_address=(source, 0))
+    conn.sendall(f"POST /v1/checks/upload HTTP/1.1\r\nHost: {host}\r\n"
+                 f"Content-Type: {MULTIPART['content-type']}\r\n"
+                 f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:sent])
+    return conn
 
 
 class TestApiKeys:
@@ -94,46 +78,92 @@ class TestCheckSlots:
     """Beyond MEDIACHECK_MAX_CONCURRENCY checks in flight the service answers 503 with Retry-After."""
 
     def test_busy_service_answers_503_then_recovers(self, live_for: Callable[..., str], good_mp3: bytes) -> None:
-        """While one slow upload holds the only slot, another check gets 503 + Retry-After; afterwards it passes."""
+        """While one check holds the only slot, another gets 503, Retry-After and a JSON detail; then it passes."""
         base = live_for(max_concurrency=1, retry_after_s=7)
-        files = {"file": ("hold.mp3", good_mp3, "audio/mpeg")}
-        body = _head() + good_mp3 + f"\r\n--{BOUNDARY}--\r\n".encode()
-        conn, busy = _hold_the_only_slot(base, body, sent=len(_head()) + 1000, files=files)
-        with conn:
+        with StalledUpstream(good_mp3) as upstream, Callers() as callers:
+            held = callers.post("127.0.0.1", f"{base}/v1/checks", json={"url": upstream.url()})
+            wait_until(lambda: upstream.waiting == 1, "the first check reached the upstream")
+            busy = httpx.post(f"{base}/v1/checks", json={"url": upstream.url("/other.mp3")}, timeout=30)
+            assert busy.status_code == 503
             assert busy.headers["retry-after"] == "7"
             assert "slots are busy" in busy.json()["detail"]
-            conn.sendall(body[len(_head()) + 1000:])
-            slow = http.client.HTTPResponse(conn)
-            slow.begin()
-            assert slow.status == 200
-            assert json.loads(slow.read())["ok"] is True
-        after = httpx.post(f"{base}/v1/checks/upload", files=files, timeout=30)
+            assert upstream.waiting == 1  # the refused check fetched nothing
+            upstream.release()
+            assert held.result().status_code == 200
+            assert held.result().json()["ok"] is True
+            after = httpx.post(f"{base}/v1/checks", json={"url": upstream.url()}, timeout=30)
         assert after.status_code == 200
 
     def test_refused_and_failed_requests_release_their_slot(self, client_for: Callable[..., TestClient],
                                                              good_mp3: bytes) -> None:
-        """With one slot, a run of 4xx answers does not leak it: the next good check still runs."""
-        test_client = client_for(max_concurrency=1)
+        """With one slot of each kind, a run of 4xx answers leaks none of them: the next good check still runs."""
+        test_client = client_for(max_concurrency=1, max_uploads=1, max_uploads_per_client=1, max_checks_per_client=1)
         for _ in range(3):
             assert test_client.post("/v1/checks/upload", content=b"junk", headers=MULTIPART).status_code == 422
             assert test_client.post("/v1/checks/upload", content=b"x",
                                     headers={"content-type": "text/plain"}).status_code == 415
+            assert test_client.post("/v1/checks/upload?max_bytes=0", files={"file": ("a.mp3", good_mp3)},
+                                    ).status_code == 422
+            assert test_client.post("/v1/checks", json={"url": "ftp://x", "max_bytes": 10**9}).status_code == 422
         assert _upload(test_client, good_mp3).status_code == 200
+        assert test_client.post("/v1/checks", json={"url": "ftp://x"}).status_code == 200
 
 
 class TestSlotsAfterDisconnects:
-    """A client that vanishes mid-request gives its check slot back."""
+    """A client that vanishes mid-request gives its slot back at once."""
 
-    def test_client_gone_mid_upload_frees_the_only_slot(self, live_for: Callable[..., str], good_mp3: bytes) -> None:
-        """With one slot: an upload holding it is cut off with a reset; the service is usable again afterwards."""
-        base = live_for(max_concurrency=1)
+    def test_client_gone_mid_upload_frees_the_only_upload_slot(self, live_for: Callable[..., str],
+                                                               good_mp3: bytes) -> None:
+        """With one upload slot: an upload holding it is cut off with a reset; uploads are served again afterwards."""
+        base = live_for(max_uploads=1)
         body = _head() + good_mp3[:1000]
         files = {"file": ("hold.mp3", good_mp3, "audio/mpeg")}
-        conn, _busy = _hold_the_only_slot(base, body + b"x" * 50_000, sent=len(body), files=files)
-        with conn:
+        with _hold_an_upload(base, body + b"x" * 50_000, sent=len(body)) as conn:
+            wait_until(lambda: httpx.post(f"{base}/v1/checks/upload", files=files, timeout=30).status_code == 503,
+                       "the slow upload held the only upload slot")
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with RST
-        deadline = time.monotonic() + 10
-        while (status := httpx.post(f"{base}/v1/checks/upload", files=files, timeout=30).status_code) == 503:
-            assert time.monotonic() < deadline, "the slot of the vanished client was never released"
-            time.sleep(0.02)
-        assert status == 200
+        wait_until(lambda: httpx.post(f"{base}/v1/checks/upload", files=files, timeout=30).status_code == 200,
+                   "the slot of the vanished client was released", timeout_s=10)
+
+    @pytest.mark.parametrize("reset", [False, True], ids=["close", "reset"])
+    def test_hung_up_url_check_is_cancelled_and_frees_its_slot(self, live_for: Callable[..., str], good_mp3: bytes,
+                                                               reset: bool) -> None:
+        """A URL check whose client hangs up stops fetching from an endless upstream and frees the only slot at once.
+
+        The fetch deadline is 30 s; the next check must not wait for it (nor get 503).
+        """
+        base = live_for(max_concurrency=1)
+        port = int(base.rsplit(":", 1)[1])
+        with StalledUpstream(good_mp3, head_first=True) as endless:
+            body = json.dumps({"url": endless.url()}).encode()
+            conn = socket.create_connection(("127.0.0.1", port))
+            conn.sendall(b"POST /v1/checks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            wait_until(lambda: endless.waiting == 1, "the check reached the endless upstream")
+            probe = httpx.post(f"{base}/v1/checks", json={"url": "ftp://x"}, timeout=30)
+            assert probe.status_code == 503  # the hanging check holds the only slot
+            hung_up = time.monotonic()
+            if reset:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+            assert endless.closed_early.wait(5), "the fetch of the endless upstream went on after the hang-up"
+            wait_until(lambda: httpx.post(f"{base}/v1/checks", json={"url": "ftp://x"}, timeout=30).status_code == 200,
+                       "the hung-up check's slot was free again", timeout_s=5)
+            freed_after = time.monotonic() - hung_up
+        assert freed_after < 5
+
+    def test_hung_up_dialin_validation_frees_its_slot(self, live_for: Callable[..., str], good_mp3: bytes) -> None:
+        """The dial-in validator's hold-music fetch is cancelled with its request too."""
+        base = live_for(max_concurrency=1, resolver=lambda host, port: ["93.184.216.34"])
+        port = int(base.rsplit(":", 1)[1])
+        with StalledUpstream(good_mp3, head_first=True) as endless:
+            config = {**PINLESS_EXAMPLE, "hold_music_url": endless.url()}
+            body = json.dumps(config).encode()
+            conn = socket.create_connection(("127.0.0.1", port))
+            conn.sendall(b"POST /v1/dialin-configs/validate HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            wait_until(lambda: endless.waiting == 1, "the hold music's fetch reached the endless upstream")
+            conn.close()
+            assert endless.closed_early.wait(5), "the hold music's fetch went on after the hang-up"
+            wait_until(lambda: httpx.post(f"{base}/v1/checks", json={"url": "ftp://x"}, timeout=30).status_code == 200,
+                       "the hung-up validation's slot was free again", timeout_s=5)

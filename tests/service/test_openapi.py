@@ -57,11 +57,18 @@ def _would_reach_a_public_ip(case: Any) -> bool:
     return True
 
 
+def _query_lost_on_the_wire(case: Any) -> bool:
+    # A query parameter whose value is [] or {} is not sent at all, so the request on the wire is a valid one;
+    # schemathesis would still judge it as the "additional property" it generated and flag its acceptance.
+    query = case.query
+    return isinstance(query, dict) and any(value in ([], {}) for value in query.values())
+
+
 @schema.parametrize()
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors_and_responses_match_the_schema(case: Any, live_base: str) -> None:
     """Generated requests (valid and invalid) never get a 5xx, and every answer matches the documented schema."""
-    if _would_reach_a_public_ip(case):
+    if _would_reach_a_public_ip(case) or _query_lost_on_the_wire(case):
         return
     case.call_and_validate(base_url=live_base, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30)
 
@@ -83,7 +90,7 @@ class TestDocument:
         assert document["components"]["schemas"]["ReportOut"]["examples"][0]["findings"][0]["code"]
         upload = document["paths"]["/v1/checks/upload"]["post"]["requestBody"]["content"]["multipart/form-data"]
         assert upload["schema"]["properties"]["file"]["format"] == "binary"
-        for status in ("401", "413", "503"):
+        for status in ("400", "401", "413", "429", "503"):
             assert status in document["paths"]["/v1/checks"]["post"]["responses"]
 
     def test_bearer_scheme_is_declared_when_keys_are_set(self, client_for: Callable[..., TestClient]) -> None:

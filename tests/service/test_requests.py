@@ -75,6 +75,45 @@ class TestMalformedCheckRequests:
         assert response.json()["detail"]
 
 
+class TestOperatorLimits:
+    """MEDIACHECK_MAX_BYTES/_SECONDS are the ceiling: a request may lower the limits, never raise them."""
+
+    @pytest.mark.parametrize(("limits", "name"), [
+        ({"max_bytes": 5_000_001}, "max_bytes"),
+        ({"max_bytes": 100_000_000}, "max_bytes"),  # once allowed to any caller
+        ({"max_seconds": 30.001}, "max_seconds"),
+        ({"max_seconds": 3600}, "max_seconds"),
+    ])
+    def test_raising_a_limit_is_a_422_naming_the_setting(self, client_for: Callable[..., TestClient],
+                                                         limits: dict[str, Any], name: str) -> None:
+        """Above the operator's limit is refused before anything is fetched, saying which setting caps it."""
+        test_client = client_for(size_limit_bytes=5_000_000, duration_limit_s=30)
+        response = test_client.post("/v1/checks", json={"url": URL, **limits})
+        assert response.status_code == 422
+        error = response.json()["detail"][0]
+        assert error["loc"] == ["body", name]
+        assert error["type"] == "less_than_equal"
+        expected = ("5,000,000 bytes (MEDIACHECK_MAX_BYTES)" if name == "max_bytes"
+                    else "30 s (MEDIACHECK_MAX_SECONDS)")
+        assert error["msg"] == f"{name} may only lower this service's limit of {expected}, not raise it"
+
+    def test_the_operators_own_limits_may_be_asked_for(self, client_for: Callable[..., TestClient]) -> None:
+        """Asking for exactly the operator's limits (or less) is a question, answered with a report."""
+        test_client = client_for(size_limit_bytes=5_000_000, duration_limit_s=30)
+        for limits in ({"max_bytes": 5_000_000, "max_seconds": 30}, {"max_bytes": 1, "max_seconds": 0.5}):
+            assert test_client.post("/v1/checks", json={"url": "ftp://x", **limits}).status_code == 200
+
+    def test_the_document_states_the_ceiling(self, client_for: Callable[..., TestClient]) -> None:
+        """The OpenAPI document gives the operator's limits as the maximum of max_bytes and max_seconds."""
+        document = client_for(size_limit_bytes=5_000_000, duration_limit_s=30).get("/openapi.json").json()
+        fields = document["components"]["schemas"]["CheckRequest"]["properties"]
+        assert fields["max_bytes"]["anyOf"][0]["maximum"] == 5_000_000
+        assert fields["max_seconds"]["anyOf"][0]["maximum"] == 30
+        query = {p["name"]: p for p in document["paths"]["/v1/checks/upload"]["post"]["parameters"]}
+        assert query["max_bytes"]["schema"]["anyOf"][0]["maximum"] == 5_000_000
+        assert query["max_seconds"]["schema"]["anyOf"][0]["maximum"] == 30
+
+
 class TestOverRealHttp:
     """The same refusals come back through a real uvicorn, as JSON."""
 

@@ -6,6 +6,7 @@ import socket
 from collections.abc import Callable, Iterator
 
 import httpx2 as httpx
+import pytest
 from fastapi.testclient import TestClient
 
 BOUNDARY = "mediacheck-test-boundary"
@@ -158,3 +159,99 @@ class TestBadUploads:
         response = client.post("/v1/checks/upload", files={"file": ("hold.mp3", b"", "audio/mpeg")})
         assert response.status_code == 200
         assert response.json()["ok"] is False
+
+
+def _form(boundary: str, fields: int, mp3: bytes) -> bytes:
+    parts = [f"--{boundary}\r\nContent-Disposition: form-data; name=\"note{i}\"\r\n\r\nx\r\n" for i in range(fields)]
+    return ("".join(parts) + f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp3\"\r\n"
+            "Content-Type: audio/mpeg\r\n\r\n").encode() + mp3 + f"\r\n--{boundary}--\r\n".encode()
+
+
+def _multipart(boundary: str) -> dict[str, str]:
+    return {"content-type": f"multipart/form-data; boundary={boundary}"}
+
+
+class TestFormLimits:
+    """A form with one file field needs a few parts and a short boundary; more is refused cheaply, never a 500."""
+
+    def test_boundary_of_70_characters_is_accepted(self, client: TestClient, good_mp3: bytes) -> None:
+        """RFC 2046's longest boundary (70 characters) works."""
+        boundary = "b" * 70
+        response = client.post("/v1/checks/upload", content=_form(boundary, 0, good_mp3), headers=_multipart(boundary))
+        assert response.status_code == 200
+        assert response.json()["ok"] is True
+
+    @pytest.mark.parametrize("length", [71, 257, 300, 4000])
+    def test_longer_boundary_is_a_json_422(self, client: TestClient, good_mp3: bytes, length: int) -> None:
+        """A boundary past 70 characters (past 256 the parser itself raised: a 500) is refused naming the limit."""
+        boundary = "b" * length
+        response = client.post("/v1/checks/upload", content=_form(boundary, 0, good_mp3), headers=_multipart(boundary))
+        assert response.status_code == 422
+        detail = response.json()["detail"][0]
+        assert detail["loc"] == ["header", "content-type"]
+        assert f"{length:,} characters; RFC 2046 allows at most 70" in detail["msg"]
+
+    def test_sixteen_parts_are_accepted(self, client: TestClient, good_mp3: bytes) -> None:
+        """Fifteen other fields and the file make 16 parts: served."""
+        response = client.post("/v1/checks/upload", content=_form(BOUNDARY, 15, good_mp3), headers=MULTIPART)
+        assert response.status_code == 200
+        assert response.json()["media"]["bytes"] == len(good_mp3)
+
+    def test_seventeen_parts_are_refused(self, client: TestClient, good_mp3: bytes) -> None:
+        """A seventeenth part is refused with a JSON 422 and Connection: close."""
+        response = client.post("/v1/checks/upload", content=_form(BOUNDARY, 16, good_mp3), headers=MULTIPART)
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["msg"].startswith("The form has more than 16 parts")
+        assert response.headers["connection"] == "close"
+
+    def test_16_mb_of_empty_parts_is_refused_after_the_cap(self, live_for: Callable[..., str]) -> None:
+        """329,000 empty parts (16 MB, once 3.4 s of CPU) are refused at the 17th: most of the body is never sent."""
+        base = live_for()
+        part = b'--b\r\nContent-Disposition: form-data; name="x"\r\n\r\n\r\n'
+        block = part * (64 * 1024 // len(part))
+        total = 16 * 1000 * 1000
+        sent = 0
+
+        def body() -> Iterator[bytes]:
+            nonlocal sent
+            while sent < total:
+                sent += len(block)
+                yield block
+
+        response = httpx.post(f"{base}/v1/checks/upload", content=body(), headers=_multipart("b"), timeout=30)
+        assert response.status_code == 422
+        assert "more than 16 parts" in response.json()["detail"][0]["msg"]
+        assert total // len(part) > 300_000
+        # Socket buffers hold a few MB on loopback; the rest was never produced.
+        assert sent < total // 2
+
+
+class TestUploadLimits:
+    """Uploads take max_bytes/max_seconds as query parameters, like a URL check's body, and may only lower them."""
+
+    def test_query_limits_lower_the_check(self, client: TestClient, good_mp3: bytes) -> None:
+        """?max_seconds=1.5 fails a 3-second file on duration, ?max_bytes=1000 on size."""
+        files = {"file": ("hold.mp3", good_mp3, "audio/mpeg")}
+        duration = client.post("/v1/checks/upload?max_seconds=1.5", files=files).json()
+        size = client.post("/v1/checks/upload?max_bytes=1000", files=files).json()
+        assert "duration.too-long" in [f["code"] for f in duration["findings"]]
+        assert "size.too-large" in [f["code"] for f in size["findings"]]
+
+    @pytest.mark.parametrize(("query", "name"), [
+        ("max_bytes=10000001", "max_bytes"), ("max_seconds=60.5", "max_seconds"), ("max_bytes=100000000", "max_bytes"),
+    ])
+    def test_raising_the_operators_limit_is_a_422(self, client: TestClient, good_mp3: bytes, query: str,
+                                                  name: str) -> None:
+        """A limit above the service's own is refused, naming the setting that caps it."""
+        response = client.post(f"/v1/checks/upload?{query}", files={"file": ("a.mp3", good_mp3, "audio/mpeg")})
+        assert response.status_code == 422
+        detail = response.json()["detail"][0]
+        assert detail["loc"] == ["query", name]
+        assert "may only lower this service's limit" in detail["msg"]
+
+    @pytest.mark.parametrize("query", ["max_byte=1000", "max_bytes=1.5", "max_bytes=0", "max_seconds=nan",
+                                       "max_seconds=-1", "max_bytes=1000&max_bytes=2000", "max_seconds=&max_seconds=1"])
+    def test_unknown_or_malformed_query_is_a_422(self, client: TestClient, good_mp3: bytes, query: str) -> None:
+        """A misspelt parameter is refused rather than ignored, and so is a limit that is not a positive number."""
+        response = client.post(f"/v1/checks/upload?{query}", files={"file": ("a.mp3", good_mp3, "audio/mpeg")})
+        assert response.status_code == 422
