@@ -94,6 +94,14 @@ class TestService:
         report = client.post("/v1/checks", json=body).json()
         assert "duration.too-long" in [f["code"] for f in report["findings"]]
 
+    def test_profile_bounds_never_pass_the_operators(self, media: LoopbackServer) -> None:
+        """connect allows 5 min, but an operator who caps checks at 4 s gets a 6 s prompt failed at 4 s."""
+        with TestClient(create_app(make_settings(duration_limit_s=4.0))) as capped:
+            report = capped.post("/v1/checks", json={"url": media.url("/prompt.wav"), "profile": "connect"}).json()
+        assert report["ok"] is False
+        assert [f["code"] for f in report["findings"] if f["severity"] == "error"] == ["duration.too-long"]
+        assert report["media"]["complete"] is False
+
     def test_unknown_profile_is_422(self, client: TestClient, media: LoopbackServer) -> None:
         """A profile name the service does not offer is refused before anything is fetched."""
         before = media.hits["/prompt.wav"]
