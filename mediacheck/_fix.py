@@ -24,6 +24,7 @@ from mediacheck._deep import SILENCE_THRESHOLD_DBFS, TELEPHONY_TARGET_LUFS
 from mediacheck._ffmpeg import find_ffmpeg, input_arguments
 from mediacheck._limits import DEFAULT_LIMITS, Limits
 from mediacheck._report import Report, Severity
+from mediacheck._rules import MIN_PLAYBACK_S
 from mediacheck.exceptions import FixError, UsageError
 
 # One second under the 60 s limit: the encoder's padding adds up to a frame (26 ms at 22,050 Hz) to the
@@ -111,7 +112,8 @@ def plan_fix(*, limits: Limits, target_seconds: float | None, sample_rate: int, 
     """Validate the options against the limits and settle every encoding choice."""
     if target_seconds is None:
         limit = limits.duration_limit_s
-        target_seconds = min(DEFAULT_TARGET_SECONDS, limit - 1.0) if limit > 2.0 else limit / 2
+        # Under a 2 s limit there is no second to spare: halfway between the 1 s minimum of audio and the limit.
+        target_seconds = min(DEFAULT_TARGET_SECONDS, limit - 1.0) if limit > 2.0 else (MIN_PLAYBACK_S + limit) / 2
     if not 0 < target_seconds <= limits.duration_limit_s - MIN_DURATION_MARGIN_S:
         raise UsageError(
             f"the target must be above 0 s and at least {MIN_DURATION_MARGIN_S:g} s under the "
@@ -226,7 +228,7 @@ def fix_file(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, limits
     Returns the check of the written file. Raises FixError when the input is not audio or the output would
     not pass (nothing is left at ``dst`` then), UsageError for options that cannot work together, and
     AudioToolsMissingError without an ffmpeg. ``target_seconds=None`` means one second under the duration
-    limit (59.0 s with the default limits; half the limit when it is 2 s or less).
+    limit (59.0 s with the default limits; halfway between the 1 s minimum and the limit when it is 2 s or less).
     """
     plan = plan_fix(limits=limits, target_seconds=target_seconds, sample_rate=sample_rate, channels=channels,
                     bitrate_kbps=bitrate_kbps, fade_seconds=fade_seconds, strip_silence=strip_silence,
