@@ -240,6 +240,9 @@ class StreamScanner:
             return pos
         if self._ffmpeg.at_start:
             self._ffmpeg.leading_bytes += size
+        self._detour()  # a real file has a tag or two here; a flood of tiny ones (9 MB: 1 s of CPU) is given up on
+        if self._done:
+            return pos
         return self._enter_id3v2(data, pos, end, size)
 
     def _enter_id3v2(self, data: bytes, pos: int, end: int, size: int) -> int:
@@ -269,6 +272,13 @@ class StreamScanner:
         # After the lock the pattern also matches tag magics, so one search finds whichever comes first.
         pattern = _mpeg.SYNC_CANDIDATE if initial else self._resync_pattern
         while True:
+            if not initial and self._base + pos < self._ffmpeg.stray_until:
+                # Inside a stray frame: FFmpeg's parser cut that frame whole, so no frame or tag starts in it.
+                upto = min(end, self._ffmpeg.stray_until - self._base)
+                self._take(data, pos, upto)
+                pos = upto
+                if self._done or pos >= end:
+                    return pos
             if self._off.tag_run_left and not initial:
                 # Inside a mid-stream tag's claimed size: only the locked stream's frames can end it early.
                 limit = min(end, pos + self._off.tag_run_left)
@@ -292,14 +302,6 @@ class StreamScanner:
                 candidate = match.start() if match is not None else -1
                 if candidate > end - _TAG_MAGIC_BYTES and not eof and data[candidate] != 0xFF:
                     candidate = -1  # "TAG" or "ID3" this close to the end may be inside a cut "APETAGEX": wait
-            if candidate >= 0 and not initial and self._base + candidate < self._ffmpeg.stray_until:
-                # Inside a stray frame: FFmpeg's parser cut that frame whole, so no frame or tag starts in it.
-                upto = min(end, self._ffmpeg.stray_until - self._base)
-                self._take(data, pos, upto)
-                pos = upto
-                if self._done or pos >= end:
-                    return pos
-                continue
             if candidate >= 0 and data[candidate] != 0xFF:
                 self._take(data, pos, candidate)
                 self._state = _FRAMES
@@ -359,10 +361,13 @@ class StreamScanner:
                 if self._stall:
                     return pos
                 return self._lock_at(data, pos, end, eof)
+            after = pos + 1
             if count:
                 self._count_stray(data, pos, initial, count)
-            self._take(data, pos, pos + 1)
-            pos += 1
+                if not initial:  # FFmpeg's parser takes the stray frame whole: nothing inside it starts a frame
+                    after = max(after, min(end, self._ffmpeg.stray_until - self._base))
+            self._take(data, pos, after)
+            pos = after
             self._detour()  # a false header: the candidate did not chain
             if self._done:
                 return pos
@@ -380,7 +385,7 @@ class StreamScanner:
     def _count_stray(self, data: bytes, pos: int, initial: bool, count: int) -> None:
         """A legal header (of any kind) that does not chain: junk to the scan, but FFmpeg's parser may decode it."""
         key = data[pos + 1] << 8 | data[pos + 2]
-        pair = count >= 2 and ffmpeg_pair(data, pos, pos + FRAME_LENGTH[key])
+        pair = initial and count >= 2 and ffmpeg_pair(data, pos, pos + FRAME_LENGTH[key])  # only asked before the lock
         self._ffmpeg.count_stray(key, self._base + pos, not initial, pair)
 
     @staticmethod

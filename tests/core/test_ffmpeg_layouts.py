@@ -6,6 +6,7 @@ equal FFmpeg's sample count, to the sample, and the stream duration must not be 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import wave
 from pathlib import Path
@@ -146,6 +147,16 @@ class TestFramesFFmpegDrops:
                                 tmp_path)
         assert samples == 10 * RATE - dropped * 1152
 
+    def test_the_frame_ffmpeg_starts_at_plays_though_a_tag_is_before_it(self, ffmpeg_exe: str, parts: Parts,
+                                                                        tmp_path: Path) -> None:
+        """One frame, a tag, then the rest: FFmpeg's search for two consecutive frames skips the first frame and the
+        tag, and the frame after them opens its first packet, so that one plays (only the first is lost, and with
+        the timeline one frame shorter the end padding falls past the end: 889 samples fewer in all)."""
+        head = parts.frames(1)
+        tag = b"ID3\x04\x00\x00\x00\x00\x00\x14" + bytes(20)
+        samples = _assert_exact(ffmpeg_exe, parts.id3 + parts.info + head + tag + parts.audio[len(head):], tmp_path)
+        assert samples == 10 * RATE - 889
+
     def test_a_cut_short_first_frame_is_skipped(self, ffmpeg_exe: str, parts: Parts, tmp_path: Path) -> None:
         """A frame cut short right after the header frame runs over the real frames: FFmpeg starts at the first
         two frames that follow each other, and so does the scan (the gapless trim still applies)."""
@@ -178,3 +189,63 @@ def test_a_joined_file_gets_no_end_trim() -> None:
     assert effective_frame_count(header, 44 + 4 + 42_000, 44) == 100
     assert effective_frame_count(header, 44 + 4 + 42_501, 44) == 0
     assert effective_frame_count(header, None, 44) == 100
+
+
+def _decoder_seconds(ffmpeg: str, data: bytes, tmp_path: Path) -> float:
+    """Seconds FFmpeg's decoder puts out, summed frame by frame at each frame's own rate (``ashowinfo``)."""
+    source = tmp_path / "stray.mp3"
+    source.write_bytes(data)
+    done = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-v", "info", "-i", str(source), "-af",
+                           "ashowinfo", "-f", "null", "-"], capture_output=True, check=True)
+    return sum(int(n) / int(rate) for rate, n in re.findall(rb"rate:(\d+) nb_samples:(\d+)", done.stderr))
+
+
+@pytest.fixture(scope="module")
+def low_frames(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+    """The audio frames of an 8 kHz, 8 kbps MPEG-2.5 encode (72 bytes each): the property test's smallest."""
+    out = tmp_path_factory.mktemp("stray") / "low.mp3"
+    subprocess.run([ffmpeg_exe, "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+                    "anoisesrc=d=1.6:c=brown:r=8000:a=0.3:seed=11", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "8k",
+                    "-write_xing", "0", "-id3v2_version", "0", str(out)], check=True)
+    data = out.read_bytes()
+    return [data[at:at + 72] for at in range(0, len(data) - 71, 72)]
+
+
+class TestStrayHeaders:
+    """Legal headers FFmpeg's parser meets outside the chain (found by the property test): they bound the stream."""
+
+    def test_a_junk_byte_that_makes_a_header_of_another_layer(self, ffmpeg_exe: str, low_frames: list[bytes],
+                                                              tmp_path: Path) -> None:
+        """0xFF before a frame reads as a Layer I header at 44.1 kHz (whose length swallows that frame), which
+        FFmpeg decodes as 384 samples at 8 kHz: the stream counts it at whichever rate lasts longer."""
+        data = b"".join(low_frames[:2]) + b"\xff" + low_frames[2]
+        played = _decoder_seconds(ffmpeg_exe, data, tmp_path)
+        media = check_bytes(data).media
+        assert media is not None
+        assert media.stream_duration_s is not None
+        assert played == pytest.approx((2 * 576 + 384) / 8000)
+        assert media.stream_duration_s >= played
+
+    def test_a_stray_frame_is_taken_whole(self, ffmpeg_exe: str, low_frames: list[bytes], tmp_path: Path) -> None:
+        """After a lone frame FFmpeg's parser skips its whole length, so a false header inside it (whose length
+        would swallow the frames after it) is never met: neither by FFmpeg nor by the scan."""
+        data = (b"".join(low_frames[:2]) + b"\x00" + low_frames[2] + bytes(26) + b"".join(low_frames[3:9]))
+        played = _decoder_seconds(ffmpeg_exe, data, tmp_path)
+        media = check_bytes(data).media
+        assert media is not None
+        assert media.stream_duration_s is not None
+        assert played == pytest.approx(9 * 576 / 8000)
+        assert media.stream_duration_s >= played
+
+    def test_a_header_before_where_ffmpeg_starts_is_not_its_stray(self, ffmpeg_exe: str, low_frames: list[bytes],
+                                                                 tmp_path: Path) -> None:
+        """After a frame, a broken tag and a 0xFF that makes a Layer I header with the next frame's first bytes:
+        FFmpeg's search starts at the two frames after it and never parses that header, so its length must not
+        hide those frames from the scan either."""
+        data = low_frames[0] + b"ID3" + b"\xff" + b"".join(low_frames[1:4])
+        played = _decoder_seconds(ffmpeg_exe, data, tmp_path)
+        media = check_bytes(data).media
+        assert media is not None
+        assert media.stream_duration_s is not None
+        assert played == pytest.approx(3 * 576 / 8000)
+        assert media.stream_duration_s >= played

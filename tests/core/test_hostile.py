@@ -148,3 +148,12 @@ def test_a_long_stream_joined_from_many_parts_is_not_given_up() -> None:
     assert report.media is not None
     assert report.media.frames == 8 + 12_000
     assert report.ok
+
+
+def test_a_flood_of_tiny_tags_at_the_start_is_given_up_on() -> None:
+    """Empty ID3v2 tags back to back from the first byte (no audio before them) stop the scan within the detour
+    budget: a bounded amount of work, not one step per tag through 9 MB."""
+    data = b"ID3\x03\x00\x00\x00\x00\x00\x00" * (SIZE // 10)
+    inspector, fed = _feed(data)
+    assert fed <= 64 * 1024
+    assert inspector.finish().media.format != "mp3"
