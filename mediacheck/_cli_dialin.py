@@ -109,8 +109,8 @@ def write_text(report: DialinReport, name: str, out: TextIO) -> None:
         facts = ""
         if media is not None:
             parts = [media.format, f"{media.bytes} bytes"]
-            if media.duration_s is not None:
-                parts.append(f"{media.duration_s:.3f} s")
+            if media.duration_s is not None:  # after an early stop, a lower bound (as the check output says)
+                parts.append(("" if media.complete else ">= ") + f"{media.duration_s:.3f} s")
             facts = " (" + ", ".join(parts) + ")"
         status = "ok" if report.hold_music.ok else "FAILED"
         out.write(f"  hold music: {status}{facts}\n")

@@ -37,3 +37,4 @@ class MediaFacts:
     tags: Mapping[str, Any] | None = None  # the report's tag summary: bytes by kind, title, artist, pictures
     abandoned: bool = False  # the stream left its frame chain too often (false headers, stray tags) to go on
     mixed_streams: bool = False  # frames of a second kind (sample rate, version, layer) follow the first stream
+    ffmpeg_opens: bool = True  # FFmpeg's demuxer finds two consecutive frames where it looks (or the file is long)

@@ -28,6 +28,7 @@ from mediacheck._fix_output import DOWNLOAD, PARTIAL, check_destination, publish
 from mediacheck._fix_report import FixReport, describe_changes, parse_input_log
 from mediacheck._limits import DEFAULT_LIMITS, Limits
 from mediacheck._report import Report, Severity
+from mediacheck._rules import MIN_PLAYBACK_S
 from mediacheck.exceptions import FixError, UsageError
 
 if TYPE_CHECKING:
@@ -119,7 +120,8 @@ def plan_fix(*, limits: Limits, target_seconds: float | None, sample_rate: int, 
     """Validate the options against the limits and settle every encoding choice."""
     if target_seconds is None:
         limit = limits.duration_limit_s
-        target_seconds = min(DEFAULT_TARGET_SECONDS, limit - 1.0) if limit > 2.0 else limit / 2
+        # Under a 2 s limit there is no second to spare: halfway between the 1 s minimum of audio and the limit.
+        target_seconds = min(DEFAULT_TARGET_SECONDS, limit - 1.0) if limit > 2.0 else (MIN_PLAYBACK_S + limit) / 2
     if not 0 < target_seconds <= limits.duration_limit_s - MIN_DURATION_MARGIN_S:
         raise UsageError(
             f"the target must be above 0 s and at least {MIN_DURATION_MARGIN_S:g} s under the "
@@ -235,7 +237,7 @@ def fix_file(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, limits
     Raises FixError when the input is not audio or the output would not pass (nothing is left at ``dst``
     then), UsageError for options that cannot work together or an output that cannot be written, and
     AudioToolsMissingError without an ffmpeg. ``target_seconds=None`` means one second under the duration
-    limit (59.0 s with the default limits; half the limit when it is 2 s or less).
+    limit (59.0 s with the default limits; halfway between the 1 s minimum and the limit when it is 2 s or less).
     """
     limits, chosen = with_profile(limits, profile)
     output: list[str] | None = None

@@ -6,14 +6,22 @@ tested from a hand-built ``MediaFacts``. Limits are exclusive ("less than"), so 
 
 from __future__ import annotations
 
+import math
+
 from mediacheck._facts import MediaFacts
 from mediacheck._limits import Limits
 from mediacheck._report import Finding, Severity
 
 # Tags that use this share of the size budget earn a warning: bytes that play nothing.
 TAG_BUDGET_SHARE = 0.05
-# A stream whose junk reaches this share of its bytes is called corrupt rather than merely untidy.
+# A stream whose junk reaches this share of its bytes is called corrupt rather than merely untidy...
 CORRUPT_JUNK_SHARE = 0.25
+# ...once the junk is also this large: FFmpeg skips a little junk (its first search alone looks 64 KiB for frames)
+# and plays the frames around it, so a tiny clean file with a few hundred stray bytes is untidy, not damaged.
+CORRUPT_JUNK_MIN_BYTES = 64 * 1024
+# The minimum playable audio: FFmpeg must play at least this long (after the gapless trim) for a file to pass.
+# Less is no hold music (a click, a lone frame, a header) and some decoders refuse it outright.
+MIN_PLAYBACK_S = 1.0
 
 _CONVERT_HINT = ("Re-encode it as MP3, e.g. `ffmpeg -i INPUT -vn -codec:a libmp3lame -b:a 128k hold.mp3`, "
                  "and host that file.")
@@ -75,6 +83,18 @@ def _format_findings(facts: MediaFacts) -> list[Finding]:
         return [Finding("format.not-mp3", Severity.ERROR, f"This is {facts.description}, not MP3 audio.",
                         _FORMAT_HINTS.get(fmt, _CONVERT_HINT))]
     out: list[Finding] = []
+    if facts.free_format:
+        out.append(Finding(
+            "format.free-format", Severity.ERROR,
+            "The stream uses MPEG free-format bitrate, which FFmpeg (like many players and telephony systems) "
+            "cannot decode at all.",
+            "Re-encode it at a standard bitrate, e.g. `ffmpeg -i IN.mp3 -codec:a libmp3lame -b:a 128k OUT.mp3`."))
+    elif not facts.ffmpeg_opens:
+        what = "no audio frame after its header frame" if facts.audio_frames == 0 else "no two consecutive frames"
+        out.append(Finding(
+            "format.no-audio", Severity.ERROR,
+            f"The MPEG stream has {what}, so FFmpeg refuses to open it and nothing plays.",
+            "Export the audio again as MP3: this file holds no playable audio."))
     audio_and_junk = facts.junk_bytes + max(1, facts.bytes - facts.tag_bytes - facts.junk_bytes)
     if facts.mixed_streams:
         out.append(Finding(
@@ -88,7 +108,7 @@ def _format_findings(facts: MediaFacts) -> list[Finding]:
             "The stream keeps breaking off (false frame headers, stray tags or junk, over and over): "
             "the file is damaged, so the scan gave up.",
             "Export the audio again from the original source as MP3."))
-    elif facts.junk_bytes and facts.junk_bytes >= CORRUPT_JUNK_SHARE * audio_and_junk:
+    elif facts.junk_bytes >= max(CORRUPT_JUNK_SHARE * audio_and_junk, CORRUPT_JUNK_MIN_BYTES):
         out.append(Finding(
             "format.corrupt", Severity.ERROR,
             f"{facts.junk_bytes:,} bytes of the stream are not MPEG audio frames: the file is damaged.",
@@ -103,11 +123,6 @@ def _format_findings(facts: MediaFacts) -> list[Finding]:
             "format.truncated", Severity.WARNING,
             "The last audio frame is cut short: the file was truncated (an interrupted upload or download?).",
             "Upload the complete file again."))
-    if facts.free_format:
-        out.append(Finding(
-            "format.free-format", Severity.WARNING,
-            "The stream uses MPEG free-format bitrate, which many players and telephony systems cannot decode.",
-            "Re-encode it at a standard bitrate, e.g. 128 kbps."))
     return out
 
 
@@ -124,7 +139,10 @@ def _duration_findings(facts: MediaFacts, limits: Limits) -> list[Finding]:
         if facts.complete:
             measured = f"It plays for {playback_s:.3f} s (all frames: {stream_s:.3f} s)"
         else:
-            measured = f"It runs for more than {stream_s:.3f} s (the scan stopped once that was certain)"
+            # The scan stops for duration only once the playback (not just the stream) reaches the limit, so
+            # both lower bounds shown here already say "too long".
+            measured = (f"It plays for at least {playback_s:.3f} s (all frames: at least {stream_s:.3f} s; the scan "
+                        "stopped once that was certain)")
         out.append(Finding(
             "duration.too-long", Severity.ERROR, f"{measured}; it must be less than {limit:g} s.",
             f"Trim it below {limit:g} s, e.g. `ffmpeg -i IN.mp3 -t {max(limit - 1, 1):g} "
@@ -142,7 +160,15 @@ def _duration_findings(facts: MediaFacts, limits: Limits) -> list[Finding]:
             "duration.no-vbr-header", Severity.INFO,
             "The bitrate varies but there is no Xing/VBRI header, so header-reading tools guess the length wrong.",
             "Remux it with `ffmpeg -i IN.mp3 -c copy OUT.mp3` to add a Xing header."))
-    if facts.complete and playback_s < limit:
+    playable = facts.ffmpeg_opens and not facts.free_format
+    if facts.complete and playable and playback_s < MIN_PLAYBACK_S:
+        out.append(Finding(
+            "duration.too-short", Severity.ERROR,
+            # Cut, not rounded, to the millisecond: 0.99998 s must not read "1.000 s" next to "at least 1 s".
+            f"It plays for only {math.floor(playback_s * 1000) / 1000:.3f} s; hold music must play for at least "
+            f"{MIN_PLAYBACK_S:g} s.",
+            "Export the whole recording again; a file this short is a click, not music."))
+    elif facts.complete and playable and playback_s < limit:
         out.append(Finding(
             "duration.played-twice", Severity.INFO,
             f"Pinless dial-in plays the hold music twice, so callers hear it for up to {2 * playback_s:.1f} s.",

@@ -131,6 +131,19 @@ def xing_offset(version_bits: int, mono: bool) -> int:
     return 4 + (9 if mono else 17)
 
 
+def ffmpeg_pair(data: bytes, first: int, second: int) -> bool:
+    """True when the frame at ``first`` and the header at ``second`` are two consecutive frames to FFmpeg.
+
+    FFmpeg's MP3 demuxer opens a stream only where it finds two (``mp3_read_header`` in libavformat/mp3dec.c):
+    both headers legal with a standard bitrate (free format never pairs) and equal under ``MP3_MASK``
+    (0xFFFE0CCF: sync, version, layer, sample rate, channel mode, copyright, original and emphasis bits).
+    """
+    if second + 4 > len(data) or data[second] != 0xFF or not FRAME_LENGTH[data[second + 1] << 8 | data[second + 2]]:
+        return False
+    return ((data[first + 1] ^ data[second + 1]) & 0xFE == 0 and (data[first + 2] ^ data[second + 2]) & 0x0C == 0
+            and (data[first + 3] ^ data[second + 3]) & 0xCF == 0)
+
+
 def chain_frames(data: bytes, pos: int, end: int, wanted: int, lock: int | None) -> tuple[int, int]:
     """Follow frames from ``pos``: return (frames that chained, position just after the last one checked).
 

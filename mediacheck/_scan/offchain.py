@@ -95,6 +95,11 @@ class OffChain:
         self._in_lyrics = False
         self.tag_run_left = 0
 
+    def reclaim_trailing(self, kind: str, n: int) -> None:
+        """The last ``n`` bytes of the open junk run (at most all of it) were a tag's: count them as ``kind``."""
+        if n and self.trailing:
+            self._move_to_tag(kind, min(n, self.trailing))
+
     def reclassify_tail(self, tail: bytes) -> None:
         """Junk at the very end that is a footer-only APEv2 tag, a Lyrics3v2 block or an ID3v1 tag is a tag."""
         junk = self.trailing

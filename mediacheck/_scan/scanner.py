@@ -7,7 +7,8 @@ Between chunks it keeps only a carry-over of at most a few frames (``_carry``) p
 skip (a frame body or a tag running past the chunk), so a byte-at-a-time feed and a whole-file feed walk
 the same states and give the same answer. What tags cost and say is kept by :mod:`mediacheck._scan.tag_ledger`;
 the bytes between frames once locked (junk, mid-stream tag bodies) and the detour budget by
-:mod:`mediacheck._scan.offchain`.
+:mod:`mediacheck._scan.offchain`; what FFmpeg makes of the stream (where it reads the header and starts playing,
+which frames it skips or drops, the lone headers in junk it may decode) by :mod:`mediacheck._scan.playback`.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from mediacheck._limits import Limits
 from mediacheck._rules import CORRUPT_JUNK_SHARE
 from mediacheck._scan import mpeg as _mpeg
 from mediacheck._scan import tags as _tags
-from mediacheck._scan.mpeg import FRAME_LENGTH, FREE_FORMAT, LOCK_MASK, chain_frames
+from mediacheck._scan.mpeg import FRAME_LENGTH, FREE_FORMAT, LOCK_MASK, chain_frames, ffmpeg_pair
 from mediacheck._scan.offchain import OffChain
+from mediacheck._scan.playback import FFmpegPlayback
 from mediacheck._scan.sniff import SNIFF_BYTES, Sniffed, sniff
 from mediacheck._scan.tag_ledger import TagLedger
-from mediacheck._scan.xing import VBR_HEADER_BYTES, VbrHeader, gapless_samples, parse_vbr_header
 
 # A sync is trusted after this many consecutive consistent frames (false syncs inside junk, pictures or
 # other formats rarely chain four times); a shorter chain counts only if it ends exactly at a tag or the end.
@@ -46,6 +47,11 @@ _MAX_FREE_FORMAT_SEARCH = _mpeg.MAX_FRAME_BYTES + 4
 
 _START, _SNIFF, _SYNC, _FRAMES, _RESYNC, _FINISHED = range(6)
 _SKIP_FRAME, _SKIP_TAG = 1, 2
+
+
+def _is_layer_iii(data: bytes, pos: int) -> bool:
+    """True when the header at ``pos`` says Layer III."""
+    return (data[pos + 1] >> 1) & 3 == 1
 
 
 @functools.cache  # one per locked stream kind, like the sync patterns it extends
@@ -71,6 +77,8 @@ class StreamScanner:
         self._stopped_early = False
         self._state = _START
         self._carry = bytearray()
+        self._scanned = 0  # bytes handed to the state machine so far (the end of the current buffer)
+        self._base = 0  # the stream offset of the current buffer's first byte
         self._need = 1
         self._stall = False
         self._skip = 0
@@ -90,16 +98,16 @@ class StreamScanner:
         self._rate = 0
         self._spf = 0
         self._channels = 0
-        self._protected = False
         self._xing_at = 0
         self._max_frames = 0
         self._frames = 0
         self._audio_bytes = 0
         self._bitrates_seen = 0
         self._last_frame_bytes = 0
-        self._vbr: VbrHeader | None = None
         self._extra_headers = 0
-        self._stray_frames = 0
+        # Where FFmpeg reads the header and starts playing, which frames it skips or drops, and the lone headers
+        # in junk it may decode: the playback duration is FFmpeg's, and the stream duration never less.
+        self._ffmpeg = FFmpegPlayback()
         self._free_format = False
         self._free_length = 0
         self._truncated = False
@@ -154,6 +162,7 @@ class StreamScanner:
 
     def _feed_piece(self, view: memoryview) -> None:
         n = len(view)
+        self._scanned += n
         if n >= _TAIL_BYTES:
             self._tail = bytes(view[-_TAIL_BYTES:])
         else:
@@ -184,6 +193,7 @@ class StreamScanner:
 
     def _run(self, data: bytes, *, eof: bool) -> None:
         pos, end = 0, len(data)
+        self._base = self._scanned - end
         handlers = _HANDLERS
         self._stall = False
         self._need = 1
@@ -214,6 +224,7 @@ class StreamScanner:
                 return self._need_more(pos, end, _tags.APE_HEADER_BYTES)
             ape = _tags.ape_size(data[pos:pos + _tags.APE_HEADER_BYTES])
             if ape is not None and ape > _tags.APE_HEADER_BYTES:
+                self._ffmpeg.at_start = False  # FFmpeg skips no APE tag: its stream (and header search) starts here
                 self._ledger.count("apev2", ape)
                 self._skip_kind = _SKIP_TAG
                 self._skip_tag_name = "apev2"
@@ -223,9 +234,14 @@ class StreamScanner:
             return pos
         if end - pos < _tags.ID3V2_HEADER_BYTES and not eof:
             return self._need_more(pos, end, _tags.ID3V2_HEADER_BYTES)
-        size = _tags.id3v2_size(data[pos:pos + _tags.ID3V2_HEADER_BYTES])
+        size = _tags.leading_id3v2_size(data[pos:pos + _tags.ID3V2_HEADER_BYTES])
         if size is None:
             self._state = _SNIFF
+            return pos
+        if self._ffmpeg.at_start:
+            self._ffmpeg.leading_bytes += size
+        self._detour()  # a real file has a tag or two here; a flood of tiny ones (9 MB: 1 s of CPU) is given up on
+        if self._done:
             return pos
         return self._enter_id3v2(data, pos, end, size)
 
@@ -245,6 +261,7 @@ class StreamScanner:
             self._sniffed = verdict
             self._stop()
             return pos
+        self._ffmpeg.read_header(data, pos)
         self._state = _SYNC
         return pos
 
@@ -255,6 +272,13 @@ class StreamScanner:
         # After the lock the pattern also matches tag magics, so one search finds whichever comes first.
         pattern = _mpeg.SYNC_CANDIDATE if initial else self._resync_pattern
         while True:
+            if not initial and self._base + pos < self._ffmpeg.stray_until:
+                # Inside a stray frame: FFmpeg's parser cut that frame whole, so no frame or tag starts in it.
+                upto = min(end, self._ffmpeg.stray_until - self._base)
+                self._take(data, pos, upto)
+                pos = upto
+                if self._done or pos >= end:
+                    return pos
             if self._off.tag_run_left and not initial:
                 # Inside a mid-stream tag's claimed size: only the locked stream's frames can end it early.
                 limit = min(end, pos + self._off.tag_run_left)
@@ -306,7 +330,7 @@ class StreamScanner:
                 return self._need_more(pos, end, 4)
             foreign = lock is not None and (data[pos + 1] << 8 | data[pos + 2]) & LOCK_MASK != lock
             if self._free_format and not initial and not foreign:
-                count, after = self._chain_free(data, pos, end)
+                count, after = self._chain_free(data, pos, end, self._free_length, self._lock)
             else:
                 count, after = chain_frames(data, pos, end, CONFIRM_FRAMES, None if foreign else lock)
             if foreign:
@@ -318,36 +342,62 @@ class StreamScanner:
                   and data[after] in b"TIAL"):
                 # A short chain that breaks where a tag may start: wait until its magic can be read whole.
                 return self._need_more(pos, end, after + _LONGEST_TAG_MAGIC - pos)
-            elif count >= CONFIRM_FRAMES or (count >= 1 and after + 4 <= end and self._is_tag_start(data, after, end)):
+            elif count >= CONFIRM_FRAMES or (count >= 1 and after + 4 <= end and self._is_tag_start(data, after, end)
+                                             and self._short_chain_will_do(data, pos, initial, count)):
                 return self._lock_at(data, pos, end, eof)
             elif count >= 1 and after + 4 > end:
                 if not eof:
                     return self._need_more(pos, end, after + 4 - pos)
-                if after == end or count >= 2:
+                if (after == end or count >= 2) and self._short_chain_will_do(data, pos, initial, count):
                     return self._lock_at(data, pos, end, eof)
+            elif (count >= 2 and initial and _is_layer_iii(data, pos)
+                  and ffmpeg_pair(data, pos, pos + FRAME_LENGTH[data[pos + 1] << 8 | data[pos + 2]])):
+                # Two consecutive frames are where FFmpeg starts playing, whatever follows (two frames and a damaged
+                # ID3v1 tag; three frames, zeros, then the rest): the scan locks there too. Equal in every bit
+                # FFmpeg compares, two false headers in junk or audio data pair by chance about once in 10**7.
+                # (Layer I/II is named only after a full chain.)
+                return self._lock_at(data, pos, end, eof)
             elif count == 0 and initial and self._is_free_format_start(data, pos, end, eof):
                 if self._stall:
                     return pos
                 return self._lock_at(data, pos, end, eof)
-            if count and not foreign and not initial:
-                # A legal header of the locked stream that does not chain is junk to us, but FFmpeg decodes it
-                # (a frame between junk plays as a frame): it counts in the stream duration, the upper bound.
-                self._stray_frames += 1
-            self._take(data, pos, pos + 1)
-            pos += 1
+            after = pos + 1
+            if count:
+                self._count_stray(data, pos, initial, count)
+                if not initial:  # FFmpeg's parser takes the stray frame whole: nothing inside it starts a frame
+                    after = max(after, min(end, self._ffmpeg.stray_until - self._base))
+            self._take(data, pos, after)
+            pos = after
             self._detour()  # a false header: the candidate did not chain
             if self._done:
                 return pos
 
-    def _chain_free(self, data: bytes, pos: int, end: int) -> tuple[int, int]:
-        """Like :func:`chain_frames` for the locked free-format stream, whose length no header table knows."""
+    def _short_chain_will_do(self, data: bytes, pos: int, initial: bool, count: int) -> bool:
+        """Whether a chain shorter than ``CONFIRM_FRAMES`` that ends exactly at a tag or the stream's end may lock.
+
+        After the lock it always may (the stream's kind is known). A first sync needs Layer III (Layer I/II is named
+        only on a full chain) right after the leading tags (a lone frame there is a file of one frame): elsewhere a
+        legal header in junk or damaged audio ends exactly at a tag or the end by chance often enough to matter,
+        so there it takes two frames FFmpeg would pair.
+        """
+        return not initial or (_is_layer_iii(data, pos) and not self._prefix_junk)
+
+    def _count_stray(self, data: bytes, pos: int, initial: bool, count: int) -> None:
+        """A legal header (of any kind) that does not chain: junk to the scan, but FFmpeg's parser may decode it."""
+        key = data[pos + 1] << 8 | data[pos + 2]
+        pair = initial and count >= 2 and ffmpeg_pair(data, pos, pos + FRAME_LENGTH[key])  # only asked before the lock
+        self._ffmpeg.count_stray(key, self._base + pos, not initial, pair)
+
+    @staticmethod
+    def _chain_free(data: bytes, pos: int, end: int, length: int, lock: int) -> tuple[int, int]:
+        """Like :func:`chain_frames` for a free-format stream, whose frame ``length`` no header table knows."""
         count = 0
         while count < CONFIRM_FRAMES and pos + 4 <= end and data[pos] == 0xFF:
             key = data[pos + 1] << 8 | data[pos + 2]
-            if not FREE_FORMAT[key] or key & LOCK_MASK != self._lock:
+            if not FREE_FORMAT[key] or key & LOCK_MASK != lock:
                 break
             count += 1
-            pos += self._free_length + ((key >> 1) & 1)
+            pos += length + ((key >> 1) & 1)
         return count, pos
 
     def _mixed_stream(self, pos: int) -> int:
@@ -369,8 +419,12 @@ class StreamScanner:
 
     def _take(self, data: bytes, pos: int, upto: int) -> None:
         """Account the bytes from ``pos`` to ``upto`` as off the chain (read first if they are a tag's body)."""
-        if self._off.tag_run_left and upto > pos:
+        if upto <= pos:
+            return
+        if self._off.tag_run_left:
             self._ledger.capture(memoryview(data)[pos:upto])
+        if self._state != _SYNC:
+            self._ffmpeg.note_offchain(data, pos, upto)
         self._add_junk(upto - pos)
 
     def _add_junk(self, n: int) -> None:
@@ -395,28 +449,47 @@ class StreamScanner:
         return data.startswith((b"TAG", b"ID3", b"APETAGEX", b"LYRICSBEGIN"), pos, end)
 
     def _is_free_format_start(self, data: bytes, pos: int, end: int, eof: bool) -> bool:
-        """A free-format stream: its frame length is the distance to the next identical header."""
+        """A free-format stream: its frame length is the distance to the next identical header, for a whole chain.
+
+        One recurrence of a header's first two bytes is no evidence (``ff fb`` in 300 bytes of zeros before a
+        clean file, or in random bytes, recurs within a few KB by chance): the length it implies must carry a
+        chain of ``CONFIRM_FRAMES`` free-format headers of one kind, as a standard sync must.
+        """
         key = data[pos + 1] << 8 | data[pos + 2]
         if not FREE_FORMAT[key]:
             return False
-        window_end = min(end, pos + 2 * _MAX_FREE_FORMAT_SEARCH)
-        if window_end - pos < 2 * _MAX_FREE_FORMAT_SEARCH and not eof:
-            self._need_more(pos, end, 2 * _MAX_FREE_FORMAT_SEARCH)
+        needed = CONFIRM_FRAMES * _MAX_FREE_FORMAT_SEARCH
+        window_end = min(end, pos + needed)
+        if window_end - pos < needed and not eof:
+            self._need_more(pos, end, needed)
             return True
         head = data[pos:pos + 2]
-        nxt = data.find(head, pos + 24, window_end)
-        if nxt < 0:
-            return False
+        lock = key & LOCK_MASK
         padding = (data[pos + 2] >> 1) & 1
-        self._free_length = nxt - pos - padding
-        self._free_format = True
-        return True
+        nxt = pos + 24
+        for _ in range(CONFIRM_FRAMES * 2):  # a few recurrences inside the first frame's data, at most
+            nxt = data.find(head, nxt, min(window_end, pos + _MAX_FREE_FORMAT_SEARCH))
+            if nxt < 0:
+                return False
+            length = nxt - pos - padding
+            count, after = self._chain_free(data, pos, window_end, length, lock)
+            if count >= CONFIRM_FRAMES or (eof and after == end and count >= 2):
+                self._free_length = length
+                self._free_format = True
+                return True
+            nxt += 1
+        return False
 
     def _lock_at(self, data: bytes, pos: int, end: int, eof: bool) -> int:
         b1, b2, b3 = data[pos + 1], data[pos + 2], data[pos + 3]
         if self._state == _RESYNC:
             self._state = _FRAMES
             self._off.back_on_chain()
+            if not self._ffmpeg.pair_found:
+                walked = self._ffmpeg.pair_on_chain(data, pos, end, self._base, self._lock)
+                if walked >= 0:  # everything before FFmpeg's first pair is junk to it
+                    self._ffmpeg.unplayed = self._frames + self._extra_headers + walked
+                    self._max_frames = self._stop_budget()
             return pos
         self._lock = (b1 << 8 | b2) & LOCK_MASK
         self._resync_pattern = _resync_pattern(self._lock)
@@ -426,34 +499,73 @@ class StreamScanner:
         self._rate = _mpeg.sample_rate(b1, b2)
         self._spf = _mpeg.samples_per_frame(self._version_bits, self._layer)
         self._channels = 1 if _mpeg.is_mono(b3) else 2
-        self._protected = not b1 & 1
         self._xing_at = _mpeg.xing_offset(self._version_bits, self._channels == 1)
-        self._max_frames = self._frames_reaching(self._limits.duration_limit_s)
+        self._ffmpeg.locked_at(self._base + pos)
         if self._layer != 3:
             self._state = _FINISHED
             self._stop()
             return pos
-        if self._free_format:
-            # Free format is rare and unsupported by many decoders: we measure it, off the fast path.
-            self._state = _FRAMES
-            return pos
-        flen = FRAME_LENGTH[b1 << 8 | b2]
-        vbr = parse_vbr_header(data[pos:pos + min(flen, VBR_HEADER_BYTES, end - pos)], self._version_bits,
-                               self._channels == 1, self._protected)
         self._state = _FRAMES
-        if vbr is not None and (vbr.frames or vbr.bytes or vbr.kind == "VBRI"):
-            self._vbr = vbr
-            return pos + flen
-        # A Xing/Info header with neither a frame nor a byte count is no header to FFmpeg: it decodes that frame
-        # (as silence) and applies no gapless trim, so the frame stays in the stream (the frame loop counts it).
-        return pos
+        if self._free_format:
+            # Free format is rare and FFmpeg decodes none of it: we measure it, off the fast path.
+            self._max_frames = self._stop_budget()
+            return pos
+        entry = pos
+        if self._ffmpeg.skips_header_frame_at(self._base + pos):
+            entry = pos + self._ffmpeg.header_frame_bytes  # elsewhere the frame FFmpeg skipped was junk to the scan
+        # A first Xing/Info frame FFmpeg does not take for a header (no counts, or not where it looks) stays in the
+        # stream: FFmpeg decodes it as a frame of silence (the frame loop counts it) unless its search skips it.
+        entry = self._enter_where_ffmpeg_starts(data, entry, end)
+        self._max_frames = self._stop_budget()
+        return entry
 
-    def _frames_reaching(self, seconds: float) -> int:
-        """The fewest frames whose samples last at least ``seconds`` (the early-stop budget)."""
-        frames = max(1, math.ceil(seconds * self._rate / self._spf))
-        while frames > 1 and (frames - 1) * self._spf / self._rate >= seconds:
+    def _enter_where_ffmpeg_starts(self, data: bytes, entry: int, end: int) -> int:
+        """Start at FFmpeg's first two consecutive frames at or after ``entry``, as FFmpeg's demuxer does.
+
+        Whole frames of the locked chain before them still count in the stream but not in the playback (a Lavc
+        Info frame FFmpeg does not take for a header: its "original" bit differs from the audio's). Where a frame
+        of ours runs over FFmpeg's start (a cut-short first frame), the scan starts where FFmpeg does, and the
+        bytes before are junk. With no pair in this buffer the search goes on at each relock.
+        """
+        start = self._ffmpeg.find_start(data, entry, end, self._base)
+        if start < 0:
+            return entry
+        pos, whole = entry, []
+        while pos < start:
+            key = data[pos + 1] << 8 | data[pos + 2]
+            flen = FRAME_LENGTH[key]
+            if data[pos] != 0xFF or not flen or key & LOCK_MASK != self._lock or pos + flen > start:
+                break
+            whole.append(pos)
+            pos += flen
+        self._ffmpeg.unplayed = len(whole)
+        key = data[pos + 1] << 8 | data[pos + 2]
+        if pos == start or data[pos] != 0xFF or not FRAME_LENGTH[key] or key & LOCK_MASK != self._lock:
+            return entry  # the frame loop counts those frames, and any tag or junk after them, as usual
+        for at in whole:  # counted here, for the loop starts where FFmpeg does
+            key = data[at + 1] << 8 | data[at + 2]
+            if data[at + self._xing_at:at + self._xing_at + 4] in (b"Xing", b"Info"):
+                self._extra_headers += 1
+            else:
+                self._frames += 1
+                self._audio_bytes += FRAME_LENGTH[key]
+                self._bitrates_seen |= 1 << (key >> 4 & 15)
+        self._prefix_junk += start - pos
+        return start
+
+    def _stop_budget(self) -> int:
+        """The fewest audio frames after which both durations reach the duration limit (the early-stop budget).
+
+        Both must: a scan that stops for duration reports a playback and a stream duration at least the limit,
+        so every reading of the report agrees with "too long". The gapless trim costs a few frames more; a
+        header FFmpeg may ignore for a joined file (no end trim) only makes the playback longer.
+        """
+        limit = self._limits.duration_limit_s
+        rate, spf = self._rate, self._spf
+        frames = max(1, math.ceil(limit * rate / spf))
+        while frames > 1 and (frames - 1) * spf / rate >= limit:
             frames -= 1
-        while frames * self._spf / self._rate < seconds:
+        while frames * spf / rate < limit or self._ffmpeg.played_samples(frames, spf, None) / rate < limit:
             frames += 1
         return frames
 
@@ -461,6 +573,8 @@ class StreamScanner:
         """The hot loop: follow locked frames by table lookup; hand anything else to the slow path."""
         if self._free_format:
             return self._at_free_frames(data, pos, end, eof)
+        if self._ffmpeg.drop_pending and pos + 4 <= end:
+            self._drop_after_offchain(data, pos)
         flen_table = FRAME_LENGTH
         lock = self._lock
         lock_mask = LOCK_MASK
@@ -515,6 +629,13 @@ class StreamScanner:
             return pos
         return self._frames_slow(data, pos, end, eof)
 
+    def _drop_after_offchain(self, data: bytes, pos: int) -> None:
+        """The frame at ``pos`` follows junk or a tag: FFmpeg's decoder drops it (with those bytes in front)."""
+        key = data[pos + 1] << 8 | data[pos + 2]
+        if (data[pos] == 0xFF and FRAME_LENGTH[key] and key & LOCK_MASK == self._lock
+                and self._ffmpeg.drop(self._base + pos)):
+            self._max_frames = self._stop_budget()
+
     def _frames_slow(self, data: bytes, pos: int, end: int, eof: bool) -> int:
         """A frame position the fast loop declined: near the buffer's end, a tag, or junk."""
         if pos >= end:
@@ -548,6 +669,8 @@ class StreamScanner:
 
     def _at_tag_or_junk(self, data: bytes, pos: int, end: int, eof: bool) -> int:
         rest = end - pos
+        if data[pos]:  # a tag's magic, or junk that is not a zero byte (the decoder skips zeros)
+            self._ffmpeg.drop_pending = True
         if data.startswith(b"ID3", pos, end):
             if rest < _tags.ID3V2_HEADER_BYTES and not eof:
                 return self._need_more(pos, end, _tags.ID3V2_HEADER_BYTES)
@@ -571,6 +694,9 @@ class StreamScanner:
                 return self._need_more(pos, end, _tags.APE_HEADER_BYTES)
             size = _tags.ape_size(data[pos:pos + _tags.APE_HEADER_BYTES])
             if size is not None:
+                # A tag written without a header (footer only) has its items before the footer: the bytes just
+                # read as junk are those items, as far as the footer's size says.
+                self._off.reclaim_trailing("apev2", _tags.ape_items_before_footer(data[pos:pos + size]))
                 self._off.end_junk()
                 self._detour()
                 return self._enter_tag_run(data, "apev2", pos, _tags.APE_HEADER_BYTES, size)
@@ -581,6 +707,8 @@ class StreamScanner:
             self._state = _RESYNC
             self._detour()
             return pos + 11
+        if data[pos] == 0xFF and rest >= 4 and FRAME_LENGTH[data[pos + 1] << 8 | data[pos + 2]]:
+            self._count_stray(data, pos, False, 1)  # a header of another kind where the chain broke
         self._off.start_junk()
         self._state = _RESYNC
         self._add_junk(1)
@@ -610,13 +738,6 @@ class StreamScanner:
             if not FREE_FORMAT[key] or key & LOCK_MASK != self._lock:
                 break
             flen = base + ((key >> 1) & 1)
-            if self._frames == 0 and self._vbr is None:
-                vbr = parse_vbr_header(data[pos:pos + min(flen, VBR_HEADER_BYTES, end - pos)], self._version_bits,
-                                       self._channels == 1, self._protected)
-                if vbr is not None:
-                    self._vbr = vbr
-                    pos += flen
-                    continue
             self._frames += 1
             self._audio_bytes += flen
             self._last_frame_bytes = flen
@@ -687,25 +808,25 @@ class StreamScanner:
             return MediaFacts(f"mp{self._layer}", f"MPEG-{version} Layer {self._layer} audio", size, complete,
                               **common)
         # A Xing/Info frame met after the first audio frame (the second part of a joined file) is still a frame
-        # to a decoder: FFmpeg plays it as a frame of silence, and only the stream's first such frame is skipped
+        # to a decoder: FFmpeg plays it as a frame of silence, and only a header where it looks for one is skipped
         # as metadata. So it counts in both durations. For "less than 60 s" that is the conservative reading (the
         # caller hears that silence), and it makes a joined file's playback equal FFmpeg's decode to the sample,
         # where leaving it out came one frame short.
-        chained = (self._frames + self._extra_headers) * self._spf
-        playback = chained
-        vbr = self._vbr
-        header_frames = vbr.frames if vbr is not None else None
-        if vbr is not None and vbr.delay is not None and vbr.padding is not None:
-            playback = gapless_samples(chained, self._spf, vbr.delay, vbr.padding, header_frames)
-        stream = chained + self._stray_frames * self._spf
+        chained = self._frames + self._extra_headers
+        known_size = self._declared_size if self._declared_size is not None else self._fed if complete else None
+        playback = self._ffmpeg.played_samples(chained, self._spf, known_size)
+        vbr = self._ffmpeg.header
+        stream = chained * self._spf + self._ffmpeg.stray_samples(self._rate, self._spf)
+        opens = self._ffmpeg.opens(size, complete, self._free_format)
         return MediaFacts(
             "mp3", f"MPEG-{version} Layer III audio", size, complete, playback_samples=playback,
-            stream_samples=stream, header_frames=header_frames, header_kind=vbr.kind if vbr is not None else None,
+            stream_samples=stream, header_frames=vbr.frames if vbr is not None else None,
+            header_kind=vbr.kind if vbr is not None else None,
             audio_frames=self._frames, extra_header_frames=self._extra_headers,
             junk_bytes=self._off.junk + self._prefix_junk,
             junk_runs=self._off.runs + (1 if self._prefix_junk else 0),
             truncated_last_frame=self._truncated, free_format=self._free_format, abandoned=self._abandoned,
-            mixed_streams=self._mixed,
+            mixed_streams=self._mixed, ffmpeg_opens=opens,
             variable_bitrate=self._bitrates_seen.bit_count() > 1, audio_bytes=self._audio_bytes, **common)
 
 

@@ -34,6 +34,23 @@ def id3v2_size(header: bytes) -> int | None:
     return ID3V2_HEADER_BYTES + body + footer
 
 
+def leading_id3v2_size(header: bytes) -> int | None:
+    """Total bytes of an ID3v2 tag at the start of a file as FFmpeg skips it, or None where FFmpeg sees no tag.
+
+    FFmpeg skips consecutive ID3v2 tags before probing (``ff_id3v2_match`` and ``id3v2_parse`` in
+    libavformat/id3v2.c): any version byte but 0xFF (a version it cannot read is skipped by its size, not kept
+    as audio), a revision byte other than 0xFF, a syncsafe size, and the 10-byte footer only for v2.4. Where
+    the Xing/Info header is looked for depends on where these end, so the scanner skips exactly what FFmpeg does.
+    """
+    if len(header) < ID3V2_HEADER_BYTES or header[:3] != b"ID3":
+        return None
+    if header[3] == 0xFF or header[4] == 0xFF or any(b & 0x80 for b in header[6:10]):
+        return None
+    body = (header[6] << 21) | (header[7] << 14) | (header[8] << 7) | header[9]
+    footer = ID3V2_HEADER_BYTES if header[3] == 4 and header[5] & 0x10 else 0
+    return ID3V2_HEADER_BYTES + body + footer
+
+
 def ape_size(header: bytes) -> int | None:
     """Total bytes of an APEv2 tag starting here (header + items + footer), 32 for a lone footer; None if invalid."""
     if len(header) < APE_HEADER_BYTES or header[:8] != b"APETAGEX":
@@ -43,6 +60,16 @@ def ape_size(header: bytes) -> int | None:
     if flags & (1 << 29):  # this is the header: size counts items and footer, not the header itself
         return APE_HEADER_BYTES + size
     return APE_HEADER_BYTES
+
+
+def ape_items_before_footer(footer: bytes) -> int:
+    """Bytes of items that precede a lone APEv2 footer (a tag written without a header), 0 for anything else."""
+    if len(footer) < APE_HEADER_BYTES or footer[:8] != b"APETAGEX":
+        return 0
+    flags = int.from_bytes(footer[20:24], "little")
+    if flags & (1 << 29) or flags & (1 << 31):  # a header, or a footer whose tag has one: its items follow it
+        return 0
+    return max(0, int.from_bytes(footer[12:16], "little") - APE_HEADER_BYTES)
 
 
 def ape_footer_size(footer: bytes) -> int | None:

@@ -142,7 +142,8 @@ class TestDecodeErrors:
     """Decode errors come from ffmpeg itself, in its own words."""
 
     def test_corrupt_mp3_is_format_corrupt_in_deep_mode(self, media: Media) -> None:
-        """Garbage inside the stream gives format.corrupt with ffmpeg's reason, and a sample-count warning."""
+        """Garbage inside the stream gives format.corrupt with ffmpeg's reason; the frame scan, which counts the
+        frames FFmpeg's decoder drops after junk, still agrees with the decode to within a frame."""
         report = check_file(media("corrupt"), deep=True)
         assert not report.ok
         corrupt = [f for f in report.findings if f.code == "format.corrupt"]
@@ -154,10 +155,9 @@ class TestDecodeErrors:
         reasons = report.media.audio["decode_error_reasons"]
         assert reasons
         assert reasons[0] in corrupt[0].message
-        mismatch = next(f for f in report.findings if f.code == "audio.sample-count-mismatch")
-        assert mismatch.severity is Severity.WARNING
         assert report.media.duration_s is not None
-        assert report.media.audio["decoded_duration_s"] < report.media.duration_s - 1152 / 44100
+        assert abs(report.media.audio["decoded_duration_s"] - report.media.duration_s) <= 1152 / 44100
+        assert "audio.sample-count-mismatch" not in report.codes()
 
     def test_not_audio_is_not_called_corrupt(self, media: Media) -> None:
         """An HTML page already fails as not MP3; the deep check records that ffmpeg cannot decode it, quietly."""

@@ -129,13 +129,14 @@ class TestChoices:
         assert report.media is not None
         assert report.media.duration_s == pytest.approx(29.0, abs=0.05)
 
-    def test_tiny_duration_limit_gets_half_of_it(self, media: Media, tmp_path: Path) -> None:
-        """Under a 1.5 s limit there is no second to spare: the default target is half the limit."""
+    def test_tiny_duration_limit_gets_the_middle_of_the_room(self, media: Media, tmp_path: Path) -> None:
+        """Under a 1.5 s limit there is no second to spare: the default target is halfway between the 1 s minimum
+        of playable audio and the limit."""
         report = fix_file(media("mp3_short"), tmp_path / "hold.mp3", limits=Limits(duration_limit_s=1.5),
                           fade_seconds=0.2)
         assert report.ok
         assert report.media is not None
-        assert report.media.duration_s == pytest.approx(0.75, abs=0.03)
+        assert report.media.duration_s == pytest.approx(1.25, abs=0.03)
 
     def test_bitrate_is_lowered_to_fit_the_size_limit(self, media: Media, tmp_path: Path) -> None:
         """A 320 kbps request under a 1 MB limit gets the highest MP3 bitrate that fits with a 5% margin (112)."""

@@ -40,9 +40,25 @@ def test_playback_duration_matches_ffmpeg_decode(entry: dict[str, Any]) -> None:
         assert media.duration_s == pytest.approx(entry["ffmpeg_duration_s"], abs=0.002)
         assert media.stream_duration_s >= media.duration_s
     else:
-        # Stopped early at the duration limit: the durations are lower bounds that already cross it.
-        assert media.stream_duration_s >= DEFAULT_LIMITS.duration_limit_s
+        # Stopped early at the duration limit: both durations are lower bounds that already cross it.
+        assert media.stream_duration_s >= media.duration_s >= DEFAULT_LIMITS.duration_limit_s
         assert media.duration_s <= entry["ffmpeg_duration_s"]
+
+
+@pytest.mark.parametrize("entry", [e for e in MANIFEST if e.get("ffmpeg_refuses")], ids=_id)
+def test_files_ffmpeg_refuses_fail_for_want_of_audio(entry: dict[str, Any]) -> None:
+    """What FFmpeg will not open (recorded by the generator from FFmpeg itself) fails with format.no-audio."""
+    assert "two consecutive" in entry["ffmpeg_refuses"]
+    report = check_file(FIXTURES / entry["path"])
+    assert report.codes()[0] == "format.no-audio"
+
+
+def test_an_ape_tag_without_a_header_is_a_tag() -> None:
+    """Items and a footer with no header at the end are counted as an APEv2 tag, not as junk."""
+    media = check_file(FIXTURES / "ape-footer-only-3s.mp3").media
+    assert media is not None
+    assert media.tags is not None
+    assert media.tags["by_kind"] == {"apev2": 78}
 
 
 def test_joined_file_is_measured_by_its_frames_not_its_header() -> None:

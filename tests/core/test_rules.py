@@ -62,11 +62,11 @@ class TestDuration:
         facts = replace(GOOD, playback_samples=20 * RATE, stream_samples=20 * RATE)
         assert "duration.too-long" in codes(facts, Limits(duration_limit_s=20.0))
 
-    def test_an_incomplete_scan_says_more_than(self) -> None:
-        """A scan that stopped at the limit reports a lower bound, not a length."""
+    def test_an_incomplete_scan_says_at_least(self) -> None:
+        """A scan that stopped at the limit reports both durations as lower bounds, not lengths."""
         facts = replace(GOOD, complete=False, playback_samples=60 * RATE, stream_samples=60 * RATE + 1152)
         finding = evaluate(facts, Limits())[0]
-        assert "more than" in finding.message
+        assert finding.message.startswith("It plays for at least 60.000 s (all frames: at least 60.026 s;")
         assert "played-twice" not in " ".join(codes(facts))
 
     def test_played_twice_gives_the_total_hold_time(self) -> None:
@@ -113,3 +113,54 @@ class TestFormat:
         severities = [f.severity for f in evaluate(facts, Limits())]
         assert severities == sorted(severities, key=[Severity.ERROR, Severity.WARNING, Severity.INFO].index)
         assert severities[0] is Severity.ERROR
+
+
+class TestMinimumAudio:
+    """A file passes only if FFmpeg would play at least 1 s of it."""
+
+    def test_one_second_passes_a_sample_less_fails(self) -> None:
+        """1.000 s of playback is enough; one sample less fails with duration.too-short and no played-twice."""
+        assert "duration.too-short" not in codes(replace(GOOD, playback_samples=RATE, stream_samples=RATE + 1152))
+        short = replace(GOOD, playback_samples=RATE - 1, stream_samples=RATE + 1151)
+        assert codes(short) == ["duration.too-short"]
+        assert "plays for only 0.999 s" in evaluate(short, Limits())[0].message  # cut, not rounded up to 1.000
+
+    def test_a_trim_that_leaves_nothing_fails(self) -> None:
+        """Frames whose gapless trim removes every sample play 0.000 s."""
+        finding = evaluate(replace(GOOD, playback_samples=0, stream_samples=4 * 1152), Limits())[0]
+        assert finding.code == "duration.too-short"
+        assert "0.000 s" in finding.message
+
+    def test_what_ffmpeg_refuses_has_no_audio(self) -> None:
+        """No two consecutive frames where FFmpeg looks: format.no-audio, and no duration verdict besides."""
+        facts = replace(GOOD, ffmpeg_opens=False, audio_frames=1, playback_samples=1152, stream_samples=1152)
+        assert codes(facts) == ["format.no-audio"]
+        assert "two consecutive frames" in evaluate(facts, Limits())[0].message
+        alone = replace(facts, audio_frames=0, playback_samples=0, stream_samples=0)
+        assert "no audio frame after its header frame" in evaluate(alone, Limits())[0].message
+
+    def test_free_format_fails(self) -> None:
+        """FFmpeg decodes no free-format frame, so free format is an error, not a warning."""
+        finding = evaluate(replace(GOOD, free_format=True), Limits())[0]
+        assert finding.code == "format.free-format"
+        assert finding.severity is Severity.ERROR
+        assert "duration.played-twice" not in codes(replace(GOOD, free_format=True))
+
+    def test_an_unfinished_scan_is_not_called_too_short(self) -> None:
+        """A scan stopped early (at the size limit) has a lower bound, not a length: no too-short verdict."""
+        assert "duration.too-short" not in codes(replace(GOOD, complete=False, playback_samples=100))
+
+
+class TestJunkShare:
+    """Junk is an error only when it is both a quarter of the stream and at least 64 KiB."""
+
+    def test_a_tiny_file_with_much_junk_only_warns(self) -> None:
+        """1,700 bytes of audio and 900 of junk (a third) is untidy: FFmpeg plays the audio around it."""
+        facts = replace(GOOD, bytes=2_600, junk_bytes=900, junk_runs=1)
+        assert "format.corrupt" not in codes(facts)
+        assert "format.junk" in codes(facts)
+
+    def test_a_quarter_junk_and_64_kib_is_corrupt(self) -> None:
+        """At 64 KiB of junk and a quarter of the stream, the file is damaged."""
+        assert "format.corrupt" in codes(replace(GOOD, bytes=262_144, junk_bytes=65_536, junk_runs=1))
+        assert "format.corrupt" not in codes(replace(GOOD, bytes=262_140, junk_bytes=65_535, junk_runs=1))

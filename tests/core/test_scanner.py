@@ -319,3 +319,13 @@ def test_a_free_format_stream_resyncs_after_junk() -> None:
         assert report.media.frames == whole.frames
         assert "format.junk" in report.codes()
         assert "format.corrupt" not in report.codes()
+
+
+def test_a_lone_header_in_junk_before_the_stream_is_not_counted() -> None:
+    """FFmpeg's search for two consecutive frames skips a lone legal header in the junk before the stream, so it
+    adds nothing to the stream duration (after the lock, such a header would: FFmpeg's parser may decode it)."""
+    lone = FRAMES[:4] + bytes(40)  # a header of the stream's own kind, followed by nothing it chains to
+    report = check_bytes(b"\x01" * 50 + lone + b"\x01" * 50 + FRAMES)
+    assert report.media is not None
+    assert report.media.frames == FRAME_COUNT
+    assert report.media.stream_duration_s == round(FRAME_COUNT * 1152 / 44100, 6)
