@@ -37,7 +37,8 @@ _NETWORK_IN_MESSAGE = re.compile(r"\((?P<network>[0-9A-Fa-f:.]+(?:/\d{1,3})?)\)"
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
-def _fixable(finding: Finding, media: MediaInfo | None) -> bool:
+def fixable(finding: Finding, media: MediaInfo | None) -> bool:
+    """True when `mediacheck fix` repairs what ``finding`` is about (for daily's MP3 rules)."""
     if finding.code in _FIXED_BY_REENCODING:
         return True
     if finding.code == "format.not-mp3":
@@ -86,7 +87,7 @@ def cli_hint(finding: Finding, *, target: str, media: MediaInfo | None, limits: 
     if finding.code == BLOCKED_ADDRESS:
         advice = allow_network_advice(finding.message)
         return f"{hint} {advice}" if hint else advice
-    if finding.severity is not Severity.INFO and _fixable(finding, media):
+    if finding.severity is not Severity.INFO and fixable(finding, media):
         purpose = "a copy that passes" if finding.severity is Severity.ERROR else "a clean copy"
         first = f"Run `{fix_command(target, limits, allow_networks)}` to make {purpose}."
         return f"{first} By hand: {hint}" if hint else first

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Request, status
 from pydantic import BaseModel, ConfigDict
@@ -10,7 +11,11 @@ from pydantic import BaseModel, ConfigDict
 from mediacheck import Report
 from mediacheck.service.deps import ApiKey, CheckSlot, Resources
 from mediacheck.service.metrics import record_check
+from mediacheck.service.resources import ServiceResources
 from mediacheck.service.schemas import ErrorOut, ReportOut
+
+if TYPE_CHECKING:
+    from mediacheck._dialin import DialinFinding, DialinReport
 
 router = APIRouter(prefix="/v1", tags=["dial-in configs"])
 
@@ -93,7 +98,20 @@ async def validate_dialin_config(body: ConfigBody, request: Request, resources: 
     host is a warning). ``hold_music_url`` is fetched and checked like ``/v1/checks`` with the service's limits,
     and its Report is under ``hold_music``. A failing config is still a 200 with ``ok`` false.
     """
-    from mediacheck._dialin import DialinReport, alint_with_checker, parse_config_json
+    from mediacheck._dialin import parse_config_json
+
+    # FastAPI's parse kept the last of any duplicated key without a word; the raw body (already read and
+    # capped by the body-size middleware) says whether there were any.
+    _, duplicates = parse_config_json((await request.body()).decode("utf-8", "replace"))
+    report = await lint_config(body, resources, duplicates)
+    return report.to_dict()
+
+
+async def lint_config(body: Mapping[str, Any], resources: ServiceResources,
+                      duplicates: Sequence[DialinFinding] = ()) -> DialinReport:
+    """The service's lint of a parsed config body (``duplicates``: the keys its text gave twice), counted in the
+    metrics; the route above and the web page both answer with it."""
+    from mediacheck._dialin import DialinReport, alint_with_checker
 
     limits = resources.limits
     fetcher = resources.fetcher
@@ -105,10 +123,7 @@ async def validate_dialin_config(body: ConfigBody, request: Request, resources: 
     report = await alint_with_checker(body, allow_networks=resources.settings.allow_networks, check_hold_music=True,
                                       resolver=fetcher.resolver, hold_music_checker=check_hold_music,
                                       timeout_s=limits.timeout_s)
-    # FastAPI's parse kept the last of any duplicated key without a word; the raw body (already read and
-    # capped by the body-size middleware) says whether there were any.
-    _, duplicates = parse_config_json((await request.body()).decode("utf-8", "replace"))
     if duplicates:
-        report = DialinReport(duplicates + report.findings, report.hold_music)
+        report = DialinReport(tuple(duplicates) + report.findings, report.hold_music)
     record_check(report.hold_music, "dialin")
-    return report.to_dict()
+    return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import array
+import itertools
 import random
 from pathlib import Path
 from types import ModuleType
@@ -33,7 +34,7 @@ def _build(audioop: ModuleType, pcm: bytes, *, rate: int = 1000, channels: int =
     cuts = [0]
     for size in blocks or [len(pcm) // frame]:
         cuts.append(cuts[-1] + size)
-    for start, end in zip(cuts, cuts[1:], strict=False):
+    for start, end in itertools.pairwise(cuts):
         block_mask = mask[start * channels:end * channels] if mask is not None else None
         builder.feed(pcm[start * frame:end * frame], block_mask)
     return builder.build()
@@ -109,7 +110,8 @@ class TestDeepCheckWaveform:
         path = media("wav")
         report, waveform = deep_check_with_waveform(check_file(path), path, DEFAULT_LIMITS)
         assert waveform is not None
-        assert report.media is not None and report.media.audio is not None
+        assert report.media is not None
+        assert report.media.audio is not None
         assert WAVEFORM_COLUMNS // 2 <= len(waveform.rms) <= WAVEFORM_COLUMNS
         assert waveform.frames == report.media.audio["decoded_samples"]
         assert waveform.duration_s == pytest.approx(65.0, abs=0.001)
@@ -128,20 +130,25 @@ class TestDeepCheckWaveform:
         times = [(i + 0.5) * waveform.column_s for i in range(len(waveform.rms))]
         before = [peak for t, peak in zip(times, waveform.peak_max, strict=True) if t < 4.9]
         after = [peak for t, peak in zip(times, waveform.peak_max, strict=True) if 5.1 < t < 10.9]
-        assert before and max(before) < 0.01
-        assert after and min(after) > 0.2
+        assert before
+        assert max(before) < 0.01
+        assert after
+        assert min(after) > 0.2
 
     def test_clipped_columns_add_up_to_the_deep_checks_count(self, media: Media) -> None:
         """The per-column clip counts sum to the deep check's clipped_samples; a clean tone has no clipped span."""
         path = media("clipped")
         report, waveform = deep_check_with_waveform(check_file(path), path, DEFAULT_LIMITS)
-        assert waveform is not None and report.media is not None and report.media.audio is not None
+        assert waveform is not None
+        assert report.media is not None
+        assert report.media.audio is not None
         assert sum(waveform.clipped) == report.media.audio["clipped_samples"] > 0
         clipped_time = sum(end - start for start, end in waveform.clipped_spans())
         assert clipped_time > 0.9 * waveform.duration_s
         clean = media("mp3_short")
         _, clean_waveform = deep_check_with_waveform(check_file(clean), clean, DEFAULT_LIMITS)
-        assert clean_waveform is not None and clean_waveform.clipped_spans() == []
+        assert clean_waveform is not None
+        assert clean_waveform.clipped_spans() == []
 
     def test_drawing_leaves_the_verdict_alone(self, media: Media) -> None:
         """With or without the waveform, the deep check finds and measures the same."""
