@@ -102,6 +102,7 @@ class _Levels:
     returncode: int = 0
     timed_out: bool = False
     waveform_columns: int = 0  # 0: no picture asked for, and none is built
+    waveform_expected_s: float | None = None
     waveform: WaveformBuilder | None = None
 
 
@@ -137,7 +138,8 @@ def _measure_pcm(stream: IO[bytes], levels: _Levels) -> None:
         return
     _tag, levels.channels, levels.sample_rate = fmt
     if levels.waveform_columns:
-        levels.waveform = WaveformBuilder(levels.sample_rate, levels.channels, audioop, levels.waveform_columns)
+        levels.waveform = WaveformBuilder(levels.sample_rate, levels.channels, audioop, levels.waveform_columns,
+                                          expected_s=levels.waveform_expected_s)
     frame_bytes = 2 * levels.channels
     block_bytes = levels.sample_rate * _BLOCK_SECONDS * frame_bytes
     threshold = SILENCE_THRESHOLD_DBFS
@@ -211,15 +213,15 @@ def _enlarge_pipe(stream: IO[bytes]) -> None:
         fcntl.fcntl(stream.fileno(), set_size, _PIPE_BYTES)
 
 
-def _decode(path: Path, cap_seconds: float, waveform_columns: int = 0) -> _Levels:
+def _decode(path: Path, cap_seconds: float, waveform_columns: int = 0, expected_s: float | None = None) -> _Levels:
     """Decode ``path`` with ffmpeg (first audio stream, at most ``cap_seconds``) and measure it (and draw it, in
-    ``waveform_columns`` columns at most, when that is not 0)."""
+    ``waveform_columns`` columns at most, when that is not 0; ``expected_s`` is how long the scan says it plays)."""
     command = [
         find_ffmpeg(), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info",
         *input_arguments(path), "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1", "-fflags", "+bitexact",
         "-t", f"{cap_seconds:.3f}", "-af", "ebur128=framelog=quiet", "-c:a", "pcm_s16le", "-f", "wav", "pipe:1",
     ]
-    levels = _Levels(waveform_columns=waveform_columns)
+    levels = _Levels(waveform_columns=waveform_columns, waveform_expected_s=expected_s)
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
                                 **die_with_parent())
@@ -414,10 +416,13 @@ def _deep_check(report: Report, path: Path, limits: Limits, columns: int) -> tup
         return report, None
     load_pydub()  # fail with AudioToolsMissingError before starting any process
     cap_seconds = limits.duration_limit_s * DECODE_CAP_FACTOR
-    levels = _decode(path, cap_seconds, columns)
+    media = report.media
+    # Only a complete scan's length is a fair guess; one that stopped early knows only a lower bound.
+    expected = media.stream_duration_s if media.complete and media.stream_duration_s else None
+    levels = _decode(path, cap_seconds, columns, expected)
     audio = _measurements(levels, cap_seconds)
-    findings = _decode_findings(report, audio, levels) + _listening_findings(report.media, audio)
-    media = dataclasses.replace(report.media, audio=audio)
+    findings = _decode_findings(report, audio, levels) + _listening_findings(media, audio)
+    media = dataclasses.replace(media, audio=audio)
     waveform = levels.waveform.build() if levels.waveform is not None and levels.frames else None
     return dataclasses.replace(report, findings=report.findings + tuple(findings), media=media), waveform
 

@@ -1,9 +1,10 @@
 """The picture of a whole decode in a bounded number of columns: peak and RMS envelopes and clipped samples.
 
 The deep check decodes once and reads the PCM one block at a time; a :class:`WaveformBuilder` rides along and
-folds every block into columns of equal length. It starts with 10 ms columns and, whenever ``max_columns`` are
-full, merges neighbours in pairs and doubles the column length, so an 8 s jingle keeps 10 ms detail, a long
-stream ends with between ``max_columns / 2`` and ``max_columns`` columns, and memory never grows with the file.
+folds every block into columns of equal length. It starts with 10 ms columns (or, told how long the audio is
+expected to be, with the length they would grow to) and, whenever ``max_columns`` are full, merges neighbours in
+pairs and doubles the column length, so an 8 s jingle keeps 10 ms detail, a long stream ends with between
+``max_columns / 2`` and ``max_columns`` columns, and memory never grows with the file.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class WaveformBuilder:
     """Folds 16-bit PCM blocks into at most ``max_columns`` columns; :meth:`build` returns the Waveform."""
 
     def __init__(self, sample_rate: int, channels: int, audioop: ModuleType,
-                 max_columns: int = WAVEFORM_COLUMNS) -> None:
+                 max_columns: int = WAVEFORM_COLUMNS, *, expected_s: float | None = None) -> None:
         if max_columns < 2 or max_columns % 2:
             raise ValueError(f"max_columns must be an even number of at least 2, got {max_columns}")
         self._rate = sample_rate
@@ -71,6 +72,11 @@ class WaveformBuilder:
         self._audioop = audioop
         self._max = max_columns
         self._column_frames = max(1, round(sample_rate * FIRST_COLUMN_S))
+        if expected_s is not None:
+            # Start at the column length the merging would reach anyway (the same doubling of 10 ms), which
+            # skips measuring short columns only to merge them (a 59 s file: a third of the windows).
+            while expected_s * sample_rate > max_columns * self._column_frames:
+                self._column_frames *= 2
         self._frames = 0
         self._lows: list[int] = []
         self._highs: list[int] = []

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
 from mediacheck import __version__
@@ -27,6 +28,18 @@ _environment = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def code_spans(text: str) -> Markup:
+    """Escape ``text`` and show its `backquoted` parts (commands, field names in findings) as code."""
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an odd number of backquotes is not markup: keep them as they are
+        return escape(text)
+    return Markup("").join(escape(part) if index % 2 == 0 else Markup("<code>%s</code>") % part
+                           for index, part in enumerate(parts))
+
+
+_environment.filters["code_spans"] = code_spans
 _environment.globals.update(severity_words=SEVERITY_WORDS, version=__version__, max_edge_silence_s=MAX_EDGE_SILENCE_S)
 
 

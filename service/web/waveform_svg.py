@@ -77,8 +77,9 @@ def _tick_label(value: float, step: float) -> str:
 
 
 def _points(xs: Sequence[float], upper: Sequence[float], lower: Sequence[float]) -> str:
-    top = [f"{x:.1f},{MIDDLE - HALF * min(max(v, -1.0), 1.0):.1f}" for x, v in zip(xs, upper, strict=True)]
-    bottom = [f"{x:.1f},{MIDDLE - HALF * min(max(v, -1.0), 1.0):.1f}"
+    # Whole units up and down (a unit is under a pixel at any width the page shows), tenths along the time axis.
+    top = [f"{x:.1f},{MIDDLE - HALF * min(max(v, -1.0), 1.0):.0f}" for x, v in zip(xs, upper, strict=True)]
+    bottom = [f"{x:.1f},{MIDDLE - HALF * min(max(v, -1.0), 1.0):.0f}"
               for x, v in zip(reversed(xs), reversed(lower), strict=True)]
     return " ".join(top + bottom)
 

@@ -94,6 +94,25 @@ class TestBuilder:
         assert waveform.clipped == (0, 3, 10, 0, 0, 10)
         assert waveform.clipped_spans() == [(0.01, 0.03), (0.05, 0.06)]
 
+    def test_a_length_hint_skips_straight_to_the_final_columns(self, audioop: ModuleType) -> None:
+        """Told the length, the builder starts at the column length merging would reach: the same picture; a wrong
+        hint still covers every frame."""
+        noise = random.Random(3)
+        pcm = _pcm([noise.randint(-32768, 32767) for _ in range(5000)])
+        merged = _build(audioop, pcm, max_columns=16)
+        hinted = WaveformBuilder(1000, 1, audioop, 16, expected_s=5.0)
+        hinted.feed(pcm)
+        told = hinted.build()
+        assert (told.column_frames, told.peak_min, told.peak_max) == (merged.column_frames, merged.peak_min,
+                                                                      merged.peak_max)
+        assert told.rms == pytest.approx(merged.rms, rel=1e-3)
+        for wrong in (0.5, 500.0):
+            guessed = WaveformBuilder(1000, 1, audioop, 16, expected_s=wrong)
+            guessed.feed(pcm)
+            picture = guessed.build()
+            assert picture.frames == 5000
+            assert 1 <= len(picture.rms) <= 16
+
     @pytest.mark.parametrize("columns", [0, 1, 7])
     def test_column_count_must_be_even(self, audioop: ModuleType, columns: int) -> None:
         """Pairs merge, so an odd or tiny column budget is refused rather than silently exceeded."""

@@ -91,4 +91,4 @@ def test_the_markup_is_well_formed_and_escapes_the_name() -> None:
     assert root.find(f"{SVG}script") is None
     classes = [element.get("class") for element in root.iter()]
     assert {"wf-peak", "wf-rms", "wf-limit", "wf-over", "wf-silence"} <= set(classes)
-    assert root.get("viewBox") == "0 0 1000 276"
+    assert root.get("viewBox") == "-6 0 1012 276"  # a little room each side, so a line at either edge shows whole
