@@ -218,9 +218,12 @@ async def dialin(request: Request, resources: Resources, _origin: SameOrigin, _k
         music = report.hold_music
         limits = resources.limits
         # Its findings already sit beside hold_music_url above; here it gets its verdict and its facts.
-        said = " Its findings are listed at hold_music_url above." if music.findings else ""
+        if not music.ok:
+            said = "It will be refused: see hold_music_url above."
+        else:
+            said = "It will be accepted" + ("; see hold_music_url above." if music.findings else ".")
         hold_music = views.ReportView(
-            name=music.target, ok=music.ok, headline=views.headline(music) + said,
+            name=music.target, ok=music.ok, headline=said,
             facts=views.facts(music, views.rules_in_words(None, limits), limits), findings=(),
             fixable=False, picture=None, picture_note=None, is_url=True)
     return render("dialin.html", ok=report.ok, headline=dialin_view.headline(report), general=general, rows=rows,
