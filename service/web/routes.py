@@ -53,11 +53,13 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-async def page(resources: Resources) -> HTMLResponse:
+async def page(request: Request, resources: Resources) -> HTMLResponse:
     """The page: drop a file or paste a URL, or paste a dial-in config."""
     settings = resources.settings
+    root = request.scope.get("root_path", "")  # behind a proxy that serves the app under a path prefix
     options = [{"name": name, "label": BUILTIN_PROFILES[name].title} for name in PROFILES]
-    return render("page.html", static=STATIC_PATH, needs_key=bool(settings.api_keys), profiles=options,
+    return render("page.html", root=root, static=f"{root}{STATIC_PATH}", needs_key=bool(settings.api_keys),
+                  profiles=options,
                   max_url_chars=MAX_URL_CHARS, dialin_example=pretty_json(PINLESS_EXAMPLE), docs=settings.docs,
                   rules=views.rules_in_words(None, resources.limits))
 

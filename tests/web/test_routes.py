@@ -96,6 +96,15 @@ class TestPage:
         assert client.get("/web/static/app.js").headers["content-type"].startswith("text/javascript")
         assert client.get("/web/static/app.css").headers["content-type"].startswith("text/css")
 
+    def test_a_path_prefix_carries_into_the_links(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Behind a proxy that serves the app under /mc, the page names its assets and the docs under /mc (the
+        script's routes are relative to the page)."""
+        clear_service_env(monkeypatch)
+        with TestClient(create_app(make_settings()), root_path="/mc") as prefixed:
+            html = prefixed.get("/").text
+        assert set(ASSET.findall(html)) == {"/mc/web/static/favicon.svg", "/mc/web/static/app.css",
+                                            "/mc/web/static/app.js", "/mc/docs"}
+
     def test_no_inline_script_style_or_handler(self, client: TestClient, rough_edges_mp3: Path) -> None:
         """The page and a rich fragment hold no inline script, style attribute or on* handler (the CSP forbids them)."""
         for html in (client.get("/").text,

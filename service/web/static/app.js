@@ -7,6 +7,7 @@
 
 (() => {
   const KEY_STORAGE = "mediacheck.apiKey";
+  // Routes are relative to the page (served at the app's root), so a proxy's path prefix carries over.
   const fragmentPolicy = window.trustedTypes
     ? window.trustedTypes.createPolicy("mediacheck-fragment", { createHTML: (html) => html })
     : { createHTML: (html) => html };
@@ -109,7 +110,7 @@
     setBusy(true);
     showBusy(target, source.file ? `Checking ${source.file.name}…` : "Fetching and checking…");
     try {
-      await answer(await post("/web/check", form), target);
+      await answer(await post("web/check", form), target);
     } catch (error) {
       showProblem(target, `The service could not be reached (${error.message}).`);
     } finally {
@@ -152,7 +153,7 @@
     setBusy(true);
     showBusy(target, "Fixing… (decoding, trimming and re-encoding)");
     try {
-      const response = await post("/web/fix", form);
+      const response = await post("web/fix", form);
       if (!response.ok) {
         showProblem(target, await refusal(response));
         return;
@@ -172,7 +173,7 @@
     setBusy(true);
     showBusy(target, "Validating the config (and checking its hold music)…");
     try {
-      await answer(await post("/web/dialin", text, { "Content-Type": "application/json" }), target);
+      await answer(await post("web/dialin", text, { "Content-Type": "application/json" }), target);
     } catch (error) {
       showProblem(target, `The service could not be reached (${error.message}).`);
     } finally {
