@@ -13,7 +13,6 @@ import json
 import re
 from functools import partial
 from pathlib import Path, PurePosixPath
-from typing import Any
 from urllib.parse import urlsplit
 
 import anyio.to_thread
@@ -35,7 +34,7 @@ from mediacheck.service.web import dialin_view, views
 from mediacheck.service.web.intake import PROFILES, PageInput, received_input
 from mediacheck.service.web.pages import pretty_json, problem, render
 from mediacheck.service.web.security import SameOrigin
-from mediacheck.service.web.waveform_svg import draw
+from mediacheck.service.web.waveform_svg import WaveformPicture, draw
 
 PREFIX = "/web"
 STATIC_PATH = f"{PREFIX}/static"
@@ -87,7 +86,7 @@ async def check(request: Request, resources: Resources, _origin: SameOrigin, _ke
         name=given.name, ok=report.ok, headline=views.headline(report),
         facts=views.facts(report, views.rules_in_words(given.profile, limits), limits),
         findings=views.ordered(report.findings), fixable=views.is_fixable(report, given.profile),
-        picture=_picture(report, waveform, limits), picture_note=note, is_url=given.url is not None,
+        picture=_picture(report, waveform, limits), picture_note=note,
     )
     return render("report.html", view=view)
 
@@ -119,7 +118,7 @@ async def _listen(report: Report, source: Path | None, limits: Limits,
     return report, waveform, None if waveform is not None else "No picture: ffmpeg decoded no audio from it."
 
 
-def _picture(report: Report, waveform: Waveform | None, limits: Limits) -> Any:
+def _picture(report: Report, waveform: Waveform | None, limits: Limits) -> WaveformPicture | None:
     if waveform is None or report.media is None:
         return None
     audio = dict(report.media.audio or {})
@@ -227,6 +226,6 @@ async def dialin(request: Request, resources: Resources, _origin: SameOrigin, _k
         hold_music = views.ReportView(
             name=music.target, ok=music.ok, headline=said,
             facts=views.facts(music, views.rules_in_words(None, limits), limits), findings=(),
-            fixable=False, picture=None, picture_note=None, is_url=True)
+            fixable=False, picture=None, picture_note=None)
     return render("dialin.html", ok=report.ok, headline=dialin_view.headline(report), general=general, rows=rows,
                   hold_music=hold_music)

@@ -44,7 +44,6 @@ class ReportView:
     fixable: bool
     picture: WaveformPicture | None
     picture_note: str | None
-    is_url: bool
 
 
 def rules_in_words(profile: str | None, limits: Limits) -> str:

@@ -14,10 +14,9 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, Route, sync_playwright
 
 from mediacheck.service.app import create_app
 from tests.service.conftest import make_settings, run_uvicorn
@@ -143,7 +142,7 @@ def open_page(browser: Browser) -> Iterator[OpenPage]:
         assert watched.script_errors == [], f"a script error was thrown: {watched.script_errors}"
 
 
-def wait_for_verdict(watched: WatchedPage, where: str = "#check-result") -> Any:
+def wait_for_verdict(watched: WatchedPage, where: str = "#check-result") -> Locator:
     """Wait until the answer (a verdict or a refusal) is on the page; return the verdict's locator."""
     watched.page.wait_for_selector(f"{where} .verdict, {where} .problem", timeout=60_000)
     return watched.page.locator(f"{where} .verdict").first

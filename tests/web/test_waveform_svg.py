@@ -84,7 +84,7 @@ def test_the_markup_is_well_formed_and_escapes_the_name() -> None:
     name = "</title><script>alert(1)</script>&.mp3"
     view = ReportView(name=name, ok=False, headline="", facts=(), findings=(), fixable=False,
                       picture=draw(_waveform(75, clipped={3: 1}), limit_s=60, leading_silence_s=1.0),
-                      picture_note=None, is_url=False)
+                      picture_note=None)
     svg = markup("waveform.svg", view=view, picture=view.picture, prefix="t")
     root = ET.fromstring(svg)  # noqa: S314 (our own template's output, in a test)
     assert root.find(f"{SVG}title").text == f"Waveform of {name}"  # type: ignore[union-attr]
