@@ -23,12 +23,15 @@ from mediacheck.exceptions import (
 )
 
 if typing.TYPE_CHECKING:
+    from mediacheck._deep import deep_check_with_waveform
     from mediacheck._dialin import DialinFinding, DialinReport, alint_dialin_config, lint_dialin_config
     from mediacheck._fetch import SafeFetcher, acheck_url, adownload_to_file, check_url, download_to_file
     from mediacheck._ffmpeg import find_ffmpeg
     from mediacheck._fix import fix_file
     from mediacheck._fix_report import FixChange, FixReport
+    from mediacheck._fixable import can_fix
     from mediacheck._netguard import Resolver, avet_host, vet_host
+    from mediacheck._waveform import Waveform
 
 __all__ = [
     "BUILTIN_PROFILES",
@@ -52,6 +55,7 @@ __all__ = [
     "SafeFetcher",
     "Severity",
     "UsageError",
+    "Waveform",
     "__version__",
     "acheck_bytes",
     "acheck_chunks",
@@ -60,10 +64,12 @@ __all__ = [
     "adownload_to_file",
     "alint_dialin_config",
     "avet_host",
+    "can_fix",
     "check_bytes",
     "check_chunks",
     "check_file",
     "check_url",
+    "deep_check_with_waveform",
     "download_to_file",
     "find_ffmpeg",
     "fix_file",
@@ -84,6 +90,9 @@ _LAZY = {
     "download_to_file": "mediacheck._fetch",
     "find_ffmpeg": "mediacheck._ffmpeg",
     "fix_file": "mediacheck._fix",
+    "can_fix": "mediacheck._fixable",
+    "Waveform": "mediacheck._waveform",
+    "deep_check_with_waveform": "mediacheck._deep",
     "FixChange": "mediacheck._fix_report",
     "FixReport": "mediacheck._fix_report",
     "Resolver": "mediacheck._netguard",

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
+from mediacheck._fixable import fixable
 from mediacheck._limits import DEFAULT_LIMITS, Limits
 from mediacheck._report import Finding, MediaInfo, Report, Severity
 
@@ -26,24 +27,9 @@ if TYPE_CHECKING:
     from mediacheck._dialin import DialinReport
 
 BLOCKED_ADDRESS = "access.blocked-address"
-# Failures (and warnings) that `mediacheck fix` repairs by re-encoding: too long, too large, the wrong layer,
-# a damaged or untidy MP3 stream, tags eating the budget, a bitrate players cannot decode.
-_FIXED_BY_REENCODING = frozenset({"duration.too-long", "size.too-large", "format.wrong-layer", "format.junk",
-                                  "size.tags-large", "format.free-format"})
-# Formats the scan names that hold audio ffmpeg decodes, so `format.not-mp3` on them is fixable.
-AUDIO_FORMATS = frozenset({"aac", "aiff", "amr", "flac", "mp1", "mp2", "mp4", "ogg", "wav", "webm", "wma"})
 # The guard names the range it refused in brackets: "127.0.0.1 is loopback (127.0.0.0/8)", "(::1)".
 _NETWORK_IN_MESSAGE = re.compile(r"\((?P<network>[0-9A-Fa-f:.]+(?:/\d{1,3})?)\)")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
-
-
-def _fixable(finding: Finding, media: MediaInfo | None) -> bool:
-    if finding.code in _FIXED_BY_REENCODING:
-        return True
-    if finding.code == "format.not-mp3":
-        return media is not None and media.format in AUDIO_FORMATS
-    # A damaged MP3 (joined encodings, junk): ffmpeg decodes what is left and fix re-encodes it as one stream.
-    return finding.code == "format.corrupt" and media is not None and media.format == "mp3"
 
 
 def _suggested_output(target: str) -> str:
@@ -86,7 +72,7 @@ def cli_hint(finding: Finding, *, target: str, media: MediaInfo | None, limits: 
     if finding.code == BLOCKED_ADDRESS:
         advice = allow_network_advice(finding.message)
         return f"{hint} {advice}" if hint else advice
-    if finding.severity is not Severity.INFO and _fixable(finding, media):
+    if finding.severity is not Severity.INFO and fixable(finding, media):
         purpose = "a copy that passes" if finding.severity is Severity.ERROR else "a clean copy"
         first = f"Run `{fix_command(target, limits, allow_networks)}` to make {purpose}."
         return f"{first} By hand: {hint}" if hint else first

@@ -24,6 +24,7 @@ from typing import IO, Any
 from mediacheck._ffmpeg import die_with_parent, find_ffmpeg, input_arguments, load_pydub
 from mediacheck._limits import Limits
 from mediacheck._report import Finding, MediaInfo, Report, Severity
+from mediacheck._waveform import WAVEFORM_COLUMNS, Waveform, WaveformBuilder
 
 # Quieter than this (RMS of a 10 ms window, dBFS) counts as silence: pydub's own default for
 # detect_leading_silence, and the level `fix` strips leading silence at, so a fixed file passes this check.
@@ -100,6 +101,9 @@ class _Levels:
     integrated_lufs: float | None = None
     returncode: int = 0
     timed_out: bool = False
+    waveform_columns: int = 0  # 0: no picture asked for, and none is built
+    waveform_expected_s: float | None = None
+    waveform: WaveformBuilder | None = None
 
 
 def _read_exact(stream: IO[bytes], n: int) -> bytes:
@@ -133,6 +137,9 @@ def _measure_pcm(stream: IO[bytes], levels: _Levels) -> None:
     if fmt is None or fmt[1] == 0 or fmt[2] == 0:
         return
     _tag, levels.channels, levels.sample_rate = fmt
+    if levels.waveform_columns:
+        levels.waveform = WaveformBuilder(levels.sample_rate, levels.channels, audioop, levels.waveform_columns,
+                                          expected_s=levels.waveform_expected_s)
     frame_bytes = 2 * levels.channels
     block_bytes = levels.sample_rate * _BLOCK_SECONDS * frame_bytes
     threshold = SILENCE_THRESHOLD_DBFS
@@ -149,8 +156,11 @@ def _measure_pcm(stream: IO[bytes], levels: _Levels) -> None:
         rms, peak = segment.rms, segment.max
         levels.sum_squares += float(rms) * rms * block_frames * levels.channels
         levels.peak = max(levels.peak, peak)
-        if peak >= _CLIP_LEVEL:
-            levels.clipped += audioop.lin2lin(block, 2, 1).translate(_NEAR_FULL_SCALE).count(1)
+        clip_mask = audioop.lin2lin(block, 2, 1).translate(_NEAR_FULL_SCALE) if peak >= _CLIP_LEVEL else None
+        if clip_mask is not None:
+            levels.clipped += clip_mask.count(1)
+        if levels.waveform is not None:
+            levels.waveform.feed(block, clip_mask)
         # A block whose peak is under the threshold is silence throughout; one whose overall RMS is over it
         # holds at least one loud window; only blocks in between need pydub's window-by-window scan.
         if _dbfs(peak) < threshold:
@@ -203,14 +213,15 @@ def _enlarge_pipe(stream: IO[bytes]) -> None:
         fcntl.fcntl(stream.fileno(), set_size, _PIPE_BYTES)
 
 
-def _decode(path: Path, cap_seconds: float) -> _Levels:
-    """Decode ``path`` with ffmpeg (first audio stream, at most ``cap_seconds``) and measure it."""
+def _decode(path: Path, cap_seconds: float, waveform_columns: int = 0, expected_s: float | None = None) -> _Levels:
+    """Decode ``path`` with ffmpeg (first audio stream, at most ``cap_seconds``) and measure it (and draw it, in
+    ``waveform_columns`` columns at most, when that is not 0; ``expected_s`` is how long the scan says it plays)."""
     command = [
         find_ffmpeg(), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info",
         *input_arguments(path), "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1", "-fflags", "+bitexact",
         "-t", f"{cap_seconds:.3f}", "-af", "ebur128=framelog=quiet", "-c:a", "pcm_s16le", "-f", "wav", "pipe:1",
     ]
-    levels = _Levels()
+    levels = _Levels(waveform_columns=waveform_columns, waveform_expected_s=expected_s)
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
                                 **die_with_parent())
@@ -388,15 +399,32 @@ def _loudness_findings(audio: dict[str, Any]) -> list[Finding]:
 
 def deep_check_file(report: Report, path: Path, limits: Limits) -> Report:
     """Add decode and listening findings for a local file to its core report, measurements in ``media.audio``."""
+    return _deep_check(report, Path(path), limits, 0)[0]
+
+
+def deep_check_with_waveform(report: Report, path: Path, limits: Limits, *,
+                             columns: int = WAVEFORM_COLUMNS) -> tuple[Report, Waveform | None]:
+    """:func:`deep_check_file`, plus the waveform of the same decode in at most ``columns`` columns.
+
+    The waveform is None when nothing was decoded (or the report has no media to decode).
+    """
+    return _deep_check(report, Path(path), limits, columns)
+
+
+def _deep_check(report: Report, path: Path, limits: Limits, columns: int) -> tuple[Report, Waveform | None]:
     if report.media is None:
-        return report
+        return report, None
     load_pydub()  # fail with AudioToolsMissingError before starting any process
     cap_seconds = limits.duration_limit_s * DECODE_CAP_FACTOR
-    levels = _decode(Path(path), cap_seconds)
+    media = report.media
+    # Only a complete scan's length is a fair guess; one that stopped early knows only a lower bound.
+    expected = media.stream_duration_s if media.complete and media.stream_duration_s else None
+    levels = _decode(path, cap_seconds, columns, expected)
     audio = _measurements(levels, cap_seconds)
-    findings = _decode_findings(report, audio, levels) + _listening_findings(report.media, audio)
-    media = dataclasses.replace(report.media, audio=audio)
-    return dataclasses.replace(report, findings=report.findings + tuple(findings), media=media)
+    findings = _decode_findings(report, audio, levels) + _listening_findings(media, audio)
+    media = dataclasses.replace(media, audio=audio)
+    waveform = levels.waveform.build() if levels.waveform is not None and levels.frames else None
+    return dataclasses.replace(report, findings=report.findings + tuple(findings), media=media), waveform
 
 
 def deep_check_bytes(report: Report, data: bytes, limits: Limits) -> Report:

@@ -66,7 +66,6 @@ SAMPLE_RATES = tuple(sorted(MPEG1_RATES + MPEG2_RATES))
 _MPEG1_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 _MPEG2_BITRATES = (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
 # Formats the core sniffer names that carry no audio for ffmpeg to find.
-NOT_AUDIO_FORMATS = frozenset({"empty", "gzip", "html", "image", "json", "pdf", "xml", "zip"})
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _ERROR_LINE = re.compile(r"^(?:\[[^\]]*\]\s*)*(.*)$")
 _LOG_LEVEL = re.compile(r"\[(panic|fatal|error|warning|info|verbose|debug|trace)\]")
@@ -199,7 +198,7 @@ def _check_source(src: Path, display: str, limits: Limits, profile: Profile | No
     if report.media is None:
         message = report.findings[0].message if report.findings else f"{display} cannot be read."
         raise FixError(message, reason="unreadable")
-    if report.media.format in NOT_AUDIO_FORMATS:
+    if not report.media.holds_audio:
         said = next((f.message for f in report.findings if f.code.startswith("format.")),
                     f"It is {report.media.format}.")
         raise FixError(f"{display} is not audio, so there is nothing to fix: {said}", reason="not-audio")

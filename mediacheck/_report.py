@@ -30,6 +30,10 @@ class Finding:
         return {"code": self.code, "severity": self.severity.value, "message": self.message, "hint": self.hint}
 
 
+# Formats the scan names that are certainly not audio (MediaInfo.holds_audio).
+NOT_AUDIO_FORMATS = frozenset({"empty", "gzip", "html", "image", "json", "pdf", "xml", "zip"})
+
+
 @dataclass(frozen=True, slots=True)
 class MediaInfo:
     """What the bytes are and how long they play, as measured by the frame scan (and the deep check)."""
@@ -53,6 +57,12 @@ class MediaInfo:
     # A WAV file's container and fmt chunk details (platform profiles that accept WAV); absent from the JSON
     # when None, so reports of every other file are unchanged.
     wav: Mapping[str, Any] | None = None
+
+    @property
+    def holds_audio(self) -> bool:
+        """False when the bytes are plainly no audio (a web page, a document, an archive, empty): nothing to
+        decode, draw or fix. Anything else may hold audio for ffmpeg, whether or not the scan could name it."""
+        return self.format not in NOT_AUDIO_FORMATS
 
     def to_dict(self) -> dict[str, Any]:
         """The media facts as the JSON object of the public contract."""

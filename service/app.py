@@ -24,6 +24,8 @@ from mediacheck.service.responses import SafeJSONResponse, validation_error
 from mediacheck.service.routes import checks, dialin, health
 from mediacheck.service.schemas import ErrorOut, document_limits
 from mediacheck.service.settings import Settings
+from mediacheck.service.web import UPLOAD_PATHS as PAGE_UPLOAD_PATHS
+from mediacheck.service.web import install_web
 
 DESCRIPTION = """\
 Pre-flight for `hold_music_url`: will this URL (or file) be accepted as
@@ -52,7 +54,8 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     app.add_middleware(
         BodySizeLimitMiddleware,
         default_limit=settings.max_json_bytes,
-        limits_by_path={checks.UPLOAD_PATH: settings.max_upload_bytes},
+        limits_by_path={checks.UPLOAD_PATH: settings.max_upload_bytes,
+                        **dict.fromkeys(PAGE_UPLOAD_PATHS, settings.max_upload_bytes)},
     )
     app.add_middleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts)  # outermost: before any work
     app.add_exception_handler(MediacheckError, _library_error)
@@ -66,6 +69,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         status.HTTP_400_BAD_REQUEST: {"model": ErrorOut, "description": "The body cannot be read (not UTF-8, say)."},
     })
     document_limits(app, settings)
+    install_web(app)  # the page for people at /, under the same keys, slots and caps (issue 12)
     if not settings.api_keys:
         _drop_auth_from_document(app)
     install_operations_kit(app, settings)

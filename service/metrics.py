@@ -24,7 +24,7 @@ from mediacheck.service.resources import ServiceResources
 
 __all__ = ["CheckKind", "ServiceMetrics", "record_check", "slots_in_use"]
 
-CheckKind = Literal["url", "upload", "dialin"]
+CheckKind = Literal["url", "upload", "dialin", "page"]
 
 # A check is over in tens of milliseconds (an upload, a fast host) up to the 30 s fetch deadline.
 _DURATION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)

@@ -39,6 +39,9 @@ def test_wheel_carries_the_service_and_typing_marker(wheel: zipfile.ZipFile) -> 
     """The service's modules and routes ship as mediacheck.service, and py.typed ships for type checkers."""
     names = set(wheel.namelist())
     assert {"mediacheck/py.typed", "mediacheck/service/app.py", "mediacheck/service/routes/checks.py"} <= names
+    # The web page works from the wheel alone: its templates and static files ship beside its code.
+    assert {"mediacheck/service/web/templates/page.html", "mediacheck/service/web/templates/waveform.svg",
+            "mediacheck/service/web/static/app.js", "mediacheck/service/web/static/app.css"} <= names
 
 
 def test_no_module_imports_the_old_top_level_name() -> None:

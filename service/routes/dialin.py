@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Request, status
 from pydantic import BaseModel, ConfigDict
 
-from mediacheck import alint_dialin_config
+from mediacheck import DialinReport, alint_dialin_config
 from mediacheck.service.deps import ApiKey, CheckSlot, Resources
 from mediacheck.service.disconnects import cancel_on_disconnect
 from mediacheck.service.metrics import record_check
+from mediacheck.service.resources import ServiceResources
 from mediacheck.service.schemas import ErrorOut, ReportOut
 
 router = APIRouter(prefix="/v1", tags=["dial-in configs"])
@@ -97,11 +98,17 @@ async def validate_dialin_config(body: ConfigBody, request: Request, resources: 
     and its Report is under ``hold_music``. A failing config is still a 200 with ``ok`` false.
     """
     # The raw bytes (already read and capped by the body-size middleware), not FastAPI's parse of them: the lint
-    # judges their encoding and duplicated keys, which the parse silently accepted or dropped. The app's one
-    # fetcher checks the hold music (shared pool, CA context) and its resolver and address policy vet the webhook.
+    # judges their encoding and duplicated keys, which the parse silently accepted or dropped.
     # A client that hangs up cancels the lint (and the hold music's fetch with it), freeing its slot.
     raw = await request.body()
-    report = await cancel_on_disconnect(
-        request, lambda: alint_dialin_config(raw, fetcher=resources.fetcher, limits=resources.limits))
-    record_check(report.hold_music, "dialin")
+    report = await cancel_on_disconnect(request, lambda: lint_config(raw, resources))
     return report.to_dict()
+
+
+async def lint_config(raw: bytes, resources: ServiceResources) -> DialinReport:
+    """The service's lint of a config body as sent (bytes), counted in the metrics; the route above and the web
+    page both answer with it. The app's one fetcher checks the hold music (shared pool, CA context), and its
+    resolver and address policy vet the webhook."""
+    report = await alint_dialin_config(raw, fetcher=resources.fetcher, limits=resources.limits)
+    record_check(report.hold_music, "dialin")
+    return report
