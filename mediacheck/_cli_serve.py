@@ -1,4 +1,4 @@
-"""The `mediacheck serve` sub-command: run the pre-flight service with uvicorn (needs `mediacheck[service]`)."""
+"""The `mediacheck serve` sub-command: run the service with its guarded server (needs `mediacheck[service]`)."""
 
 from __future__ import annotations
 
@@ -39,9 +39,9 @@ def serve(args: argparse.Namespace) -> int:
         print("mediacheck: error: --workers must be at least 1", file=sys.stderr)
         return 2
     try:
-        import uvicorn
         from pydantic import ValidationError
 
+        from mediacheck.service.server import serve as run_server
         from mediacheck.service.settings import Settings
     except ImportError as exc:
         print(f"mediacheck: error: serve needs the service extra ({exc.name} is missing): "
@@ -53,5 +53,5 @@ def serve(args: argparse.Namespace) -> int:
         problems = "; ".join(f"MEDIACHECK_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
         print(f"mediacheck: error: bad service setting: {problems}", file=sys.stderr)
         return 2
-    uvicorn.run("mediacheck.service.app:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
+    run_server(host=args.host, port=args.port, workers=args.workers)
     return 0
