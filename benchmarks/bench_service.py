@@ -5,9 +5,10 @@
   wait out 1-second SYN retries, a tail that belongs to the test server, not to what is measured);
 - library alone: ``--checks`` checks of that URL through one shared SafeFetcher, ``--concurrency`` in flight,
   in this process, on the event loop uvicorn uses (uvloop when installed, as with the service extra);
-- service: a real `uvicorn mediacheck.service.app:app` process (1 worker), the same number of `POST /v1/checks`
-  sent from this process over ``--concurrency`` keep-alive connections by a minimal HTTP/1.1 client (a load generator
-  like wrk: httpx would spend ~2 ms CPU per request on the two cores the service is measured on);
+- service: a real `uvicorn mediacheck.service.app:app` process (1 worker, the guarded protocol of
+  service/server.py), the same number of `POST /v1/checks` sent from this process over ``--concurrency``
+  keep-alive connections by a minimal HTTP/1.1 client (a load generator like wrk: httpx would spend ~2 ms CPU
+  per request on the two cores the service is measured on);
   per-request latency (p50/p99), status codes, and the service's peak RSS (VmHWM from /proc).
 
 The two alternate for ``--rounds`` rounds (the machine is shared and noisy) and the medians are compared.
@@ -71,12 +72,23 @@ def start_media_server(folder: Path) -> tuple[subprocess.Popen[str], int]:
     return process, int(process.stdout.readline())
 
 
-def start_service(port: int, concurrency: int) -> subprocess.Popen[bytes]:
-    """`uvicorn mediacheck.service.app:app` as users run it, exempting loopback so it may fetch the local media."""
-    env = {**os.environ, "MEDIACHECK_ALLOW_NETWORKS": LOOPBACK, "MEDIACHECK_MAX_CONCURRENCY": str(concurrency)}
+def start_service(port: int, concurrency: int, env: dict[str, str] | None = None,
+                  fd_limit: int | None = None) -> subprocess.Popen[bytes]:
+    """The service as the README runs it under uvicorn (the guarded protocol of service/server.py), exempting
+    loopback so it may fetch the local media; ``env`` adds settings, ``fd_limit`` caps its descriptors."""
+    env = {"MEDIACHECK_ALLOW_NETWORKS": LOOPBACK, "MEDIACHECK_MAX_CONCURRENCY": str(concurrency), **(env or {})}
+
+    def limit_descriptors() -> None:
+        if fd_limit is not None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, fd_limit))
+
     process = subprocess.Popen([sys.executable, "-m", "uvicorn", "mediacheck.service.app:app", "--host", "127.0.0.1",
-                                "--port", str(port), "--log-level", "warning", "--no-access-log"],
-                               env=env, cwd=ROOT)
+                                "--port", str(port), "--http", "mediacheck.service.server:GuardedHttpProtocol",
+                                "--loop", "asyncio", "--ws", "none", "--backlog", "256",
+                                "--log-level", "warning", "--no-access-log"],
+                               env={**os.environ, **env}, cwd=ROOT, preexec_fn=limit_descriptors)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

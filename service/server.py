@@ -15,16 +15,23 @@ module subclasses the httptools protocol and adds, per connection:
 - a body clock in the manner of Apache's mod_reqtimeout: no pause longer than ``body_timeout_s``, and an
   average of ``body_min_bytes_per_s`` after the first ``body_timeout_s``; time the app leaves the body
   unread (flow control) does not count. A slow body is answered 408 if no response has started;
+- a small body (up to 64 KiB by Content-Length: a JSON check) is read whole before the app is called, as
+  nginx buffers one, so a half-sent check holds a buffer rather than an app task; uploads stream as before;
 - an idle keep-alive deadline (``keep_alive_s``) that stray bytes (bare CRLFs) cannot postpone;
 - a connection cap below the descriptor limit: at the cap a new connection closes the one that has waited
   longest without a request in flight (idle, or still sending its request), so a crowd of slow clients
   cannot lock out a load balancer's probe.
 
+It runs on asyncio's own event loop, not uvloop: on a busy loop uvloop (libuv) accepts one connection per
+loop iteration (1,000 pending connects took 12.6 s to accept with 10 ms of work per iteration, asyncio's loop
+0.34 s), so under load a crowd of connections queued a health probe behind it for seconds. The check rate
+showed no consistent difference between the two loops (bench_service.py, alternated on a shared machine).
+
 Refusals are written with ``Connection: close``, the write side shut, and the rest of the request read and
 dropped for a moment (a bounded "lingering close"), so a client still sending sees the answer, not a reset.
 
 ``mediacheck serve`` runs this; so does ``uvicorn mediacheck.service.app:app --http
-mediacheck.service.server:GuardedHttpProtocol --ws none``. The limits come from the ``MEDIACHECK_*``
+mediacheck.service.server:GuardedHttpProtocol --loop asyncio --ws none``. The limits come from the ``MEDIACHECK_*``
 settings, read once per process; :func:`protocol_with` binds other limits (tests, embedding).
 """
 
@@ -33,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import logging
 import resource
 import weakref
 from collections import OrderedDict
@@ -42,8 +50,10 @@ from functools import cache
 from typing import Any, ClassVar
 
 import uvicorn
+from uvicorn._types import ASGI3Application
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
 from mediacheck.service.settings import Settings
@@ -51,10 +61,15 @@ from mediacheck.service.settings import Settings
 APP = "mediacheck.service.app:app"
 PROTOCOL = "mediacheck.service.server:GuardedHttpProtocol"
 
-# Descriptors kept back from the connection cap: the guarded fetcher's sockets (a check may hold two during a
-# redirect, the pool keeps some alive), ffmpeg's pipes, log files.
+# The listen queue, and so the most connections asyncio accepts in one go: it takes up to the backlog per
+# wake-up, before any connection_made can make room, so the cap keeps that many descriptors spare. uvicorn's
+# 2,048 would leave a 1,024-descriptor process no connections at all; nginx uses 511.
+BACKLOG = 256
+# Descriptors kept back from the connection cap besides an accept batch: the guarded fetcher's sockets (a check
+# may hold two during a redirect, the pool keeps some alive), ffmpeg's pipes, log files.
 FD_RESERVE_BASE = 128
 FD_RESERVE_PER_SLOT = 4
+MIN_CONNECTIONS = 64
 # After a refusal: how long, and how many more request bytes, we read and drop before closing outright.
 LINGER_S = 1.0
 LINGER_BYTES = 1024 * 1024
@@ -88,14 +103,16 @@ def environment_limits() -> ServerLimits:
 
 
 @cache
-def connection_cap(limits: ServerLimits) -> int:
+def connection_cap(limits: ServerLimits, backlog: int) -> int:
     """The connections this process may hold: ``max_connections``, less if descriptors are short.
 
     The soft descriptor limit is raised towards what the cap needs (as far as the hard limit allows): when a
     process runs out, asyncio stops accepting for a second at a time and every new client is refused.
+    ``backlog`` descriptors stay spare for one accept batch.
     """
+    reserve = limits.fd_reserve + backlog
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = limits.max_connections + limits.fd_reserve
+    wanted = limits.max_connections + reserve
     if soft != resource.RLIM_INFINITY and soft < wanted:
         raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         try:
@@ -103,9 +120,25 @@ def connection_cap(limits: ServerLimits) -> int:
             soft = raised
         except (ValueError, OSError):
             pass  # keep the soft limit; the cap below shrinks to fit it
-    if soft == resource.RLIM_INFINITY:
+    if soft == resource.RLIM_INFINITY or soft - reserve >= limits.max_connections:
         return limits.max_connections
-    return max(1, min(limits.max_connections, soft - limits.fd_reserve))
+    # Short of descriptors: fewer connections, but never so few that the service stops answering (a burst
+    # may then hit the descriptor limit, and asyncio pauses accepting for a second).
+    cap = max(min(limits.max_connections, MIN_CONNECTIONS), soft - reserve)
+    logging.getLogger("uvicorn.error").warning(
+        "%d file descriptors (ulimit -n) leave room for %d connections, not MEDIACHECK_MAX_CONNECTIONS=%d "
+        "(%d are kept for one accept batch of the listen backlog, fetches and files): raise the limit or "
+        "lower the backlog.", soft, cap, limits.max_connections, reserve)
+    return cap
+
+
+@cache
+def _warn_if_uvloop(loop: asyncio.AbstractEventLoop) -> None:
+    if type(loop).__module__.startswith("uvloop"):
+        logging.getLogger("uvicorn.error").warning(
+            "Running on uvloop, which accepts one connection per loop iteration when busy, so a crowd of "
+            "connections can hold new clients (health probes) in the listen queue; run with --loop asyncio, "
+            "as `mediacheck serve` does.")
 
 
 class _Phase(enum.Enum):
@@ -158,7 +191,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self._limits = type(self).limits or environment_limits()
-        self._cap = connection_cap(self._limits)
+        _warn_if_uvloop(self.loop)
+        self._cap = connection_cap(self._limits, config.backlog)
         self._waiting = _WAITING.setdefault(server_state, _WaitingConnections())
         self._phase = _Phase.HEAD
         self._timer: asyncio.TimerHandle | None = None
@@ -169,6 +203,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._body_progress_at = 0.0
         self._body_checked_at = 0.0
         self._dropped_bytes = 0
+        self._buffer_body = False
+        self._deferred: tuple[RequestResponseCycle, ASGI3Application] | None = None
 
     @property
     def phase(self) -> _Phase:
@@ -257,7 +293,27 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._phase = _Phase.BODY
         self._body_started = self._body_progress_at = now
         self._body_bytes = 0
+        self._buffer_body = self._small_body_expected()
         super().on_headers_complete()
+        self._buffer_body = False
+
+    def _small_body_expected(self) -> bool:
+        # A small body (a JSON check) is read whole before the app sees the request, as nginx buffers one: a
+        # client that sends half of it then holds a buffer, not an app task. Larger bodies (uploads) stream.
+        # Not past uvicorn's read-pause mark (nothing would resume reading), nor when the client waits for
+        # `100 Continue`, which only the app's first receive() sends.
+        if self.expect_100_continue:
+            return False
+        for name, value in self.headers:
+            if name == b"content-length":
+                return value.isdigit() and 0 < int(value) <= HIGH_WATER_LIMIT
+        return False
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        if self._buffer_body:
+            self._deferred = (cycle, app)  # started by on_message_complete, once the body is all here
+            return
+        super()._start_asgi_task(cycle, app)
 
     def on_body(self, body: bytes) -> None:
         self._body_bytes += len(body)
@@ -266,6 +322,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
+        if self._deferred is not None:
+            cycle, app = self._deferred
+            self._deferred = None
+            super()._start_asgi_task(cycle, app)
         self._disarm()
         if self.cycle is not None and self.cycle.response_complete:
             self._enter_idle()
@@ -336,6 +396,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._refuse(408, detail)
 
     def _refuse(self, status: int, detail: str) -> None:
+        self._deferred = None
         self._disarm()
         self._waiting.discard(self)
         self._phase = _Phase.CLOSING
@@ -371,8 +432,8 @@ def protocol_with(limits: ServerLimits) -> type[GuardedHttpProtocol]:
 
 
 def uvicorn_options() -> dict[str, Any]:
-    """The uvicorn options every front door uses: this protocol, no WebSockets, and the lifespan run."""
-    return {"http": PROTOCOL, "ws": "none", "lifespan": "on"}
+    """The uvicorn options every front door uses: this protocol, asyncio's loop, no WebSockets, the lifespan."""
+    return {"http": PROTOCOL, "loop": "asyncio", "ws": "none", "lifespan": "on", "backlog": BACKLOG}
 
 
 def serve(*, host: str, port: int, workers: int, log_level: str = "info") -> None:

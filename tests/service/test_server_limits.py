@@ -281,10 +281,11 @@ class TestConnectionCap:
 
 
 def test_the_documented_uvicorn_command_applies_the_same_limits() -> None:
-    """`uvicorn ... --http mediacheck.service.server:GuardedHttpProtocol --ws none` (the README's line) caps headers."""
+    """The README's `uvicorn ... --http mediacheck.service.server:GuardedHttpProtocol ...` line caps headers too."""
     port = _free_port()
     service = _start([sys.executable, "-m", "uvicorn", "mediacheck.service.app:app", "--port", str(port),
-                      "--http", "mediacheck.service.server:GuardedHttpProtocol", "--ws", "none"],
+                      "--http", "mediacheck.service.server:GuardedHttpProtocol", "--loop", "asyncio", "--ws", "none",
+                      "--backlog", "256"],
                      _service_env(max_header_bytes="4096"), port)
     try:
         with service.connect() as sock:
