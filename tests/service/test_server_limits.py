@@ -14,12 +14,19 @@ import select
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
+
+from mediacheck.service.server import ServerLimits, protocol_with, uvicorn_options
+from mediacheck.service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PATIENCE_S = 15.0  # how long a test waits for the server to act on a 1-second deadline
@@ -296,3 +303,128 @@ def test_the_documented_uvicorn_command_applies_the_same_limits() -> None:
     finally:
         service.process.terminate()
         service.process.wait(timeout=30)
+
+
+class RecordingApp:
+    """An ASGI app that notes each request as it is called and answers with the body length it read."""
+
+    def __init__(self) -> None:
+        self.called: list[str] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        self.called.append(scope["path"])
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        answer = str(len(body)).encode()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(len(answer)).encode())]})
+        await send({"type": "http.response.body", "body": answer})
+
+
+@contextmanager
+def _in_process_server(app: RecordingApp) -> Iterator[int]:
+    options = {**uvicorn_options(), "http": protocol_with(ServerLimits.from_settings(Settings())), "lifespan": "off"}
+    config = uvicorn.Config(app, log_level="warning", **options)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            assert thread.is_alive(), "uvicorn stopped before it started"
+            time.sleep(0.01)
+        yield int(sock.getsockname()[1])
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+class TestSmallBodies:
+    """A small request body is read whole before the app is called; large ones stream to it as they come."""
+
+    def _post_head(self, path: str, length: int, extra: bytes = b"") -> bytes:
+        return b"POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n%s\r\n" % (path.encode(), length, extra)
+
+    def _flush(self, port: int) -> None:
+        # A request on another connection, answered: the server has handled everything sent before it.
+        with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE_S) as probe:
+            assert _get(probe, "/flush")[0] == 200
+
+    def test_a_half_sent_json_body_does_not_reach_the_app(self) -> None:
+        """The app is called once the 100-byte body is complete, not at the headers."""
+        app = RecordingApp()
+        with _in_process_server(app) as port, socket.create_connection(("127.0.0.1", port),
+                                                                       timeout=PATIENCE_S) as sock:
+            sock.sendall(self._post_head("/v1/checks", 100) + b"{" + b" " * 49)
+            self._flush(port)
+            assert "/v1/checks" not in app.called
+            sock.sendall(b" " * 49 + b"}")
+            assert _read_response(sock) == (200, b"100")
+            assert app.called.count("/v1/checks") == 1
+
+    def test_an_upload_streams_to_the_app(self) -> None:
+        """A body over 64 KiB reaches the app before it is complete (uploads are checked as they arrive)."""
+        app = RecordingApp()
+        with _in_process_server(app) as port, socket.create_connection(("127.0.0.1", port),
+                                                                       timeout=PATIENCE_S) as sock:
+            sock.sendall(self._post_head("/v1/checks/upload", 1_000_000) + b"x" * 1000)
+            self._flush(port)
+            assert "/v1/checks/upload" in app.called
+            sock.sendall(b"x" * 999_000)
+            assert _read_response(sock) == (200, b"1000000")
+
+    def test_a_client_waiting_for_100_continue_is_not_kept_waiting(self) -> None:
+        """With `Expect: 100-continue` the app is called at the headers, so the client gets its `100 Continue`."""
+        app = RecordingApp()
+        with _in_process_server(app) as port, socket.create_connection(("127.0.0.1", port),
+                                                                       timeout=PATIENCE_S) as sock:
+            sock.sendall(self._post_head("/v1/checks", 10, b"Expect: 100-continue\r\n"))
+            assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue")
+            sock.sendall(b"0123456789")
+            assert _read_response(sock) == (200, b"10")
+
+
+class TestServerSettings:
+    """The server's bounds are MEDIACHECK_* settings with safe defaults."""
+
+    def test_defaults(self) -> None:
+        """16 KiB of headers, 10 s for headers, 10 s then 1 KiB/s for bodies, 5 s idle, 1,000 connections."""
+        limits = ServerLimits.from_settings(Settings())
+        assert (limits.max_header_bytes, limits.header_timeout_s, limits.body_timeout_s,
+                limits.body_min_bytes_per_s, limits.keep_alive_s, limits.max_connections) == (
+            16384, 10.0, 10.0, 1024, 5.0, 1000)
+
+    def test_read_from_the_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Each bound has its MEDIACHECK_* variable."""
+        for name, value in [("MAX_HEADER_BYTES", "8192"), ("HEADER_TIMEOUT_S", "2.5"), ("BODY_TIMEOUT_S", "3"),
+                            ("BODY_MIN_BYTES_PER_S", "4096"), ("KEEP_ALIVE_S", "1"), ("MAX_CONNECTIONS", "200")]:
+            monkeypatch.setenv(f"MEDIACHECK_{name}", value)
+        limits = ServerLimits.from_settings(Settings())
+        assert (limits.max_header_bytes, limits.header_timeout_s, limits.body_timeout_s,
+                limits.body_min_bytes_per_s, limits.keep_alive_s, limits.max_connections) == (
+            8192, 2.5, 3.0, 4096, 1.0, 200)
+
+    @pytest.mark.parametrize(("name", "value"), [
+        ("MEDIACHECK_MAX_HEADER_BYTES", "100"),  # below any real request: a typo, not a choice
+        ("MEDIACHECK_HEADER_TIMEOUT_S", "0"),
+        ("MEDIACHECK_BODY_TIMEOUT_S", "inf"),
+        ("MEDIACHECK_BODY_MIN_BYTES_PER_S", "0"),
+        ("MEDIACHECK_KEEP_ALIVE_S", "-1"),
+        ("MEDIACHECK_MAX_CONNECTIONS", "0"),
+    ])
+    def test_bad_values_stop_start_up(self, monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+        """A bound that would disable itself or the service is refused, naming the field."""
+        from pydantic import ValidationError
+
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ValidationError) as caught:
+            Settings()
+        assert name.removeprefix("MEDIACHECK_").lower() in str(caught.value)
