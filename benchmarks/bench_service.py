@@ -4,7 +4,7 @@
   its own process on loopback (with a listen backlog of 256: the default 5 makes 32 simultaneous connects
   wait out 1-second SYN retries, a tail that belongs to the test server, not to what is measured);
 - library alone: ``--checks`` checks of that URL through one shared SafeFetcher, ``--concurrency`` in flight,
-  in this process, on the event loop uvicorn uses (uvloop when installed, as with the service extra);
+  in this process, on the event loop the service runs on (asyncio's own);
 - service: a real `uvicorn mediacheck.service.app:app` process (1 worker, the guarded protocol of
   service/server.py), the same number of `POST /v1/checks` sent from this process over ``--concurrency``
   keep-alive connections by a minimal HTTP/1.1 client (a load generator like wrk: httpx would spend ~2 ms CPU
@@ -107,12 +107,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 def run_loop(coroutine: Any) -> Any:
-    """Run on uvloop when it is installed (uvicorn's choice too), else on asyncio's own loop."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coroutine)
-    return uvloop.run(coroutine)
+    """Run on asyncio's own loop, the one the service runs on (service/server.py says why not uvloop)."""
+    return asyncio.run(coroutine)
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -428,3 +428,9 @@ class TestServerSettings:
         with pytest.raises(ValidationError) as caught:
             Settings()
         assert name.removeprefix("MEDIACHECK_").lower() in str(caught.value)
+
+    def test_every_setting_is_in_the_readme_table(self) -> None:
+        """Each MEDIACHECK_* setting has a row in the README's settings table, so an operator can find it."""
+        readme = (ROOT / "README.md").read_text()
+        missing = [name for name in Settings.model_fields if f"| `MEDIACHECK_{name.upper()}` |" not in readme]
+        assert missing == []
