@@ -1,8 +1,9 @@
 """Benchmark the service under each denial-of-service attack of issue 10, run alongside 32 honest checks.
 
 - service: a real uvicorn process with the guarded protocol (service/server.py), as `bench_service.py` starts it,
-  in a process of 1,024 descriptors (``--fd-limit``; a common default, and where 1,100 half-open requests
-  used to lock everyone out), checking URLs of a ~1 MB MP3 served by a loopback media server;
+  with a soft limit of 1,024 descriptors (systemd's default, where 1,100 half-open requests used to lock everyone
+  out; the server raises it towards its hard limit); ``--fd-hard-limit 1024`` pins the hard limit too (the cap then
+  shrinks to 512 connections); it checks URLs of a ~1 MB MP3 served by a loopback media server;
 - honest load: 32 keep-alive connections sending `POST /v1/checks` back to back (bench_service's load generator),
   and a load balancer's probe: a new connection with `GET /healthz` every 50 ms;
 - each attack runs in its own process (this script with ``--attacker NAME``) from 127.0.0.2, so per-client
@@ -506,7 +507,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="8-second phases and 1-second drips (smoke run)")
     parser.add_argument("--seconds", type=float, help="length of each phase (default 30, or 8 with --quick)")
     parser.add_argument("--only", action="append", choices=sorted(ATTACKS), help="run only this attack (repeatable)")
-    parser.add_argument("--fd-limit", type=int, default=1024, help="the service's descriptor limit (default 1024)")
+    parser.add_argument("--fd-limit", type=int, default=1024, help="the service's soft descriptor limit (1024)")
+    parser.add_argument("--fd-hard-limit", type=int, help="the service's hard descriptor limit (default: unchanged)")
     parser.add_argument("--attacker", choices=sorted(ATTACKS), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--drip", type=float, help=argparse.SUPPRESS)
@@ -527,17 +529,21 @@ def main() -> int:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        service = start_service(port, HONEST_CONCURRENCY, fd_limit=args.fd_limit)
+        log_path = Path(tmp) / "service.log"
+        log = log_path.open("w")
+        service = start_service(port, HONEST_CONCURRENCY, fd_limits=(args.fd_limit, args.fd_hard_limit), log=log)
         try:
             measure(port, url, service.pid, 2.0)  # warm-up: imports, page cache, first connections
             for name in names:
                 baseline = measure(port, url, service.pid, seconds)
+                tracebacks_before = log_path.read_text().count("Traceback")
                 attacker = start_attacker(name, port, seconds, drip_s, mp3)
                 time.sleep(0.3)  # the attack's first connections land before the window opens
                 attacked = measure(port, url, service.pid, seconds)
                 seen = finish_attacker(attacker)
                 rows.append({"attack": name, "item": ATTACKS[name].item, "baseline": baseline,
                              "attacked": attacked, "attacker": seen,
+                             "service_tracebacks": log_path.read_text().count("Traceback") - tracebacks_before,
                              "ratio": attacked["checks_per_s"] / baseline["checks_per_s"]})
                 print_row(rows[-1])
                 time.sleep(min(seconds, 12.0))  # let the server shed what the attack left behind
@@ -546,6 +552,9 @@ def main() -> int:
             service.wait(timeout=30)
             media.terminate()
             media.wait(timeout=30)
+            log.close()
+            warnings = [line for line in log_path.read_text().splitlines() if line.startswith("WARNING")]
+            print("\n".join(sorted(set(warnings))), file=sys.stderr)
 
     misses = []
     for row in rows:
@@ -558,9 +567,11 @@ def main() -> int:
             (attacked["peak_rss_mb"] > 300, f"peak RSS {attacked['peak_rss_mb']:.0f} MB > 300 MB"),
             (honest_5xx > 0, f"{honest_5xx} honest 5xx"),
             (attack_5xx > 0, f"{attack_5xx} 5xx (not 503) answered to the attacker"),
+            (row["service_tracebacks"] > 0, f"{row['service_tracebacks']} tracebacks in the service's log"),
         ] if failed]
         misses.extend(f"{row['attack']}: {text}" for text in row["misses"])
-    print(json.dumps({"seconds": seconds, "drip_s": drip_s, "fd_limit": args.fd_limit, "rows": rows}))
+    print(json.dumps({"seconds": seconds, "drip_s": drip_s, "fd_limit": args.fd_limit,
+                      "fd_hard_limit": args.fd_hard_limit, "rows": rows}))
     for miss in misses:
         print(f"MISS: {miss}", file=sys.stderr)
     return 1 if misses else 0
@@ -574,7 +585,8 @@ def print_row(row: dict[str, Any]) -> None:
           f"  RSS {hit['peak_rss_mb']:5.0f} MB  service CPU {hit['service_cpu_share']:.0%} of a core,"
           f" {hit['service_cpu_ms_per_check']:.1f} ms per honest check (unattacked {base['service_cpu_share']:.0%},"
           f" {base['service_cpu_ms_per_check']:.1f} ms)  honest {hit['statuses']} {hit['errors'] or ''}"
-          f"  probe failures {hit['healthz_failures'] or 0}  attacker saw {row['attacker']}", flush=True)
+          f"  probe failures {hit['healthz_failures'] or 0}  service tracebacks {row['service_tracebacks']}"
+          f"  attacker saw {row['attacker']}", flush=True)
     print(f"{'':<24} probes over 100 ms (s into phase, ms): attacked {hit['healthz_over_100ms'][:12]}"
           f" unattacked {base['healthz_over_100ms'][:12]}", flush=True)
 

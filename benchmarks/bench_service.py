@@ -73,22 +73,25 @@ def start_media_server(folder: Path) -> tuple[subprocess.Popen[str], int]:
 
 
 def start_service(port: int, concurrency: int, env: dict[str, str] | None = None,
-                  fd_limit: int | None = None) -> subprocess.Popen[bytes]:
+                  fd_limits: tuple[int, int | None] | None = None, log: Any = None) -> subprocess.Popen[bytes]:
     """The service as the README runs it under uvicorn (the guarded protocol of service/server.py), exempting
-    loopback so it may fetch the local media; ``env`` adds settings, ``fd_limit`` caps its descriptors."""
+    loopback so it may fetch the local media; ``env`` adds settings, ``fd_limits`` sets its descriptor limits
+    (soft, hard; None keeps the hard one), ``log`` takes its stderr."""
     env = {"MEDIACHECK_ALLOW_NETWORKS": LOOPBACK, "MEDIACHECK_MAX_CONCURRENCY": str(concurrency), **(env or {})}
 
     def limit_descriptors() -> None:
-        if fd_limit is not None:
+        if fd_limits is not None:
             import resource
 
-            resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, fd_limit))
+            soft, hard = fd_limits
+            resource.setrlimit(resource.RLIMIT_NOFILE,
+                               (soft, hard if hard is not None else resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
 
     process = subprocess.Popen([sys.executable, "-m", "uvicorn", "mediacheck.service.app:app", "--host", "127.0.0.1",
                                 "--port", str(port), "--http", "mediacheck.service.server:GuardedHttpProtocol",
                                 "--loop", "asyncio", "--ws", "none", "--backlog", "256",
                                 "--log-level", "warning", "--no-access-log"],
-                               env={**os.environ, **env}, cwd=ROOT, preexec_fn=limit_descriptors)
+                               env={**os.environ, **env}, cwd=ROOT, preexec_fn=limit_descriptors, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
