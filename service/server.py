@@ -382,18 +382,12 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if now < deadline:
             self._arm(deadline - now, self._check_body)
             return
-        detail = (f"The request body arrived too slowly ({self._body_bytes:,} bytes in "
-                  f"{now - self._body_started:.0f} s; at least {limits.body_min_bytes_per_s:,} bytes/s "
-                  f"and no pause over {limits.body_timeout_s:g} s).")
-        cycle = self.cycle
-        if cycle is not None and not cycle.response_complete:
-            # The app stops here: its receive() sees a disconnect and anything it sends is dropped.
-            cycle.disconnected = True
-            cycle.message_event.set()
-            if cycle.response_started:
-                self._close()
-                return
-        self._refuse(408, detail)
+        if self.cycle is not None and self.cycle.response_complete:
+            self._close()  # the app has answered already (without reading it all): nothing more to say
+            return
+        self._refuse(408, f"The request body arrived too slowly ({self._body_bytes:,} bytes in "
+                          f"{now - self._body_started:.0f} s; at least {limits.body_min_bytes_per_s:,} bytes/s "
+                          f"and no pause over {limits.body_timeout_s:g} s).")
 
     def _refuse(self, status: int, detail: str) -> None:
         self._deferred = None
@@ -403,6 +397,15 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         transport = self.transport
         if transport.is_closing():
             return
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            # The app stops here: its receive() sees a disconnect and anything it sends is dropped. If its
+            # answer has begun, no refusal can follow it on this connection: just close.
+            cycle.disconnected = True
+            cycle.message_event.set()
+            if cycle.response_started:
+                transport.close()
+                return
         transport.write(_refusal(status, detail, self.server_state.default_headers))
         if transport.can_write_eof():
             transport.write_eof()

@@ -327,9 +327,19 @@ class RecordingApp:
         await send({"type": "http.response.body", "body": answer})
 
 
+class HastyApp:
+    """An ASGI app that answers at once, reading none of the body (as a route refusing a request does)."""
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+            await send({"type": "http.response.body", "body": b"no"})
+
+
 @contextmanager
-def _in_process_server(app: RecordingApp) -> Iterator[int]:
-    options = {**uvicorn_options(), "http": protocol_with(ServerLimits.from_settings(Settings())), "lifespan": "off"}
+def _in_process_server(app: Any, **settings: Any) -> Iterator[int]:
+    limits = ServerLimits.from_settings(Settings(**settings))
+    options = {**uvicorn_options(), "http": protocol_with(limits), "lifespan": "off"}
     config = uvicorn.Config(app, log_level="warning", **options)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -345,6 +355,24 @@ def _in_process_server(app: RecordingApp) -> Iterator[int]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+def test_a_body_dripping_after_the_answer_is_closed_without_a_second_answer() -> None:
+    """The app answered without reading the body; the client's slow rest of it is cut by a close, not a 408."""
+    with _in_process_server(HastyApp(), body_timeout_s=1) as port, socket.create_connection(
+            ("127.0.0.1", port), timeout=PATIENCE_S) as sock:
+        sock.sendall(b"POST /v1/checks/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000\r\n\r\nxx")
+        assert _read_response(sock) == (200, b"no")
+        sock.settimeout(0.25)
+        deadline = time.monotonic() + PATIENCE_S
+        rest = b"?"
+        while rest and time.monotonic() < deadline:
+            try:
+                rest = sock.recv(65536)
+                assert rest == b"", f"a second answer: {rest!r}"
+            except TimeoutError:
+                sock.sendall(b"x")
+        assert rest == b""
 
 
 class TestSmallBodies:
