@@ -498,6 +498,15 @@ def finish_attacker(process: subprocess.Popen[str]) -> dict[str, Any]:
     return json.loads(lines[-1]) if lines else {"statuses": {}, "errors": {"attacker-died": 1}}
 
 
+def logged_errors(log: str) -> dict[str, int]:
+    """The exceptions named at the end of each traceback in a stretch of the service's log, counted."""
+    errors: Counter[str] = Counter()
+    for block in log.split("Traceback (most recent call last):")[1:]:
+        last = [line for line in block.splitlines() if line and not line.startswith((" ", "^", "~"))]
+        errors[last[0][:120] if last else "?"] += 1
+    return dict(errors)
+
+
 def five_xx(statuses: dict[str, int], *, but_503: bool = False) -> int:
     return sum(count for code, count in statuses.items() if code.startswith("5") and not (but_503 and code == "503"))
 
@@ -536,14 +545,14 @@ def main() -> int:
             measure(port, url, service.pid, 2.0)  # warm-up: imports, page cache, first connections
             for name in names:
                 baseline = measure(port, url, service.pid, seconds)
-                tracebacks_before = log_path.read_text().count("Traceback")
+                log_seen = len(log_path.read_text())
                 attacker = start_attacker(name, port, seconds, drip_s, mp3)
                 time.sleep(0.3)  # the attack's first connections land before the window opens
                 attacked = measure(port, url, service.pid, seconds)
                 seen = finish_attacker(attacker)
                 rows.append({"attack": name, "item": ATTACKS[name].item, "baseline": baseline,
                              "attacked": attacked, "attacker": seen,
-                             "service_tracebacks": log_path.read_text().count("Traceback") - tracebacks_before,
+                             "service_errors": logged_errors(log_path.read_text()[log_seen:]),
                              "ratio": attacked["checks_per_s"] / baseline["checks_per_s"]})
                 print_row(rows[-1])
                 time.sleep(min(seconds, 12.0))  # let the server shed what the attack left behind
@@ -567,7 +576,7 @@ def main() -> int:
             (attacked["peak_rss_mb"] > 300, f"peak RSS {attacked['peak_rss_mb']:.0f} MB > 300 MB"),
             (honest_5xx > 0, f"{honest_5xx} honest 5xx"),
             (attack_5xx > 0, f"{attack_5xx} 5xx (not 503) answered to the attacker"),
-            (row["service_tracebacks"] > 0, f"{row['service_tracebacks']} tracebacks in the service's log"),
+            (sum(row["service_errors"].values()) > 0, f"errors in the service's log: {row['service_errors']}"),
         ] if failed]
         misses.extend(f"{row['attack']}: {text}" for text in row["misses"])
     print(json.dumps({"seconds": seconds, "drip_s": drip_s, "fd_limit": args.fd_limit,
@@ -585,7 +594,7 @@ def print_row(row: dict[str, Any]) -> None:
           f"  RSS {hit['peak_rss_mb']:5.0f} MB  service CPU {hit['service_cpu_share']:.0%} of a core,"
           f" {hit['service_cpu_ms_per_check']:.1f} ms per honest check (unattacked {base['service_cpu_share']:.0%},"
           f" {base['service_cpu_ms_per_check']:.1f} ms)  honest {hit['statuses']} {hit['errors'] or ''}"
-          f"  probe failures {hit['healthz_failures'] or 0}  service tracebacks {row['service_tracebacks']}"
+          f"  probe failures {hit['healthz_failures'] or 0}  service log errors {row['service_errors'] or 0}"
           f"  attacker saw {row['attacker']}", flush=True)
     print(f"{'':<24} probes over 100 ms (s into phase, ms): attacked {hit['healthz_over_100ms'][:12]}"
           f" unattacked {base['healthz_over_100ms'][:12]}", flush=True)

@@ -15,8 +15,9 @@ module subclasses the httptools protocol and adds, per connection:
 - a body clock in the manner of Apache's mod_reqtimeout: no pause longer than ``body_timeout_s``, and an
   average of ``body_min_bytes_per_s`` after the first ``body_timeout_s``; time the app leaves the body
   unread (flow control) does not count. A slow body is answered 408 if no response has started;
-- a small body (up to 64 KiB by Content-Length: a JSON check) is read whole before the app is called, as
-  nginx buffers one, so a half-sent check holds a buffer rather than an app task; uploads stream as before;
+- a small body that is not an upload (up to 64 KiB by Content-Length: a JSON check) is read whole before the
+  app is called, as nginx buffers one, so a half-sent check holds a buffer rather than an app task; uploads
+  (multipart) stream as before;
 - an idle keep-alive deadline (``keep_alive_s``) that stray bytes (bare CRLFs) cannot postpone;
 - a connection cap below the descriptor limit: at the cap a new connection closes the one that has waited
   longest without a request in flight (idle, or still sending its request), so a crowd of slow clients
@@ -299,15 +300,19 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def _small_body_expected(self) -> bool:
         # A small body (a JSON check) is read whole before the app sees the request, as nginx buffers one: a
-        # client that sends half of it then holds a buffer, not an app task. Larger bodies (uploads) stream.
-        # Not past uvicorn's read-pause mark (nothing would resume reading), nor when the client waits for
-        # `100 Continue`, which only the app's first receive() sends.
+        # client that sends half of it then holds a buffer, not an app task. Uploads (multipart) always stream:
+        # the route checks them as they arrive and bounds them itself. Not past uvicorn's read-pause mark
+        # (nothing would resume reading), nor when the client waits for `100 Continue`, which only the app's
+        # first receive() sends.
         if self.expect_100_continue:
             return False
+        length = None
         for name, value in self.headers:
             if name == b"content-length":
-                return value.isdigit() and 0 < int(value) <= HIGH_WATER_LIMIT
-        return False
+                length = value
+            elif name == b"content-type" and value.lower().startswith(b"multipart/"):
+                return False
+        return length is not None and length.isdigit() and 0 < int(length) <= HIGH_WATER_LIMIT
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
         if self._buffer_body:

@@ -379,7 +379,8 @@ class TestSmallBodies:
     """A small request body is read whole before the app is called; large ones stream to it as they come."""
 
     def _post_head(self, path: str, length: int, extra: bytes = b"") -> bytes:
-        return b"POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n%s\r\n" % (path.encode(), length, extra)
+        return (b"POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                b"%s\r\n" % (path.encode(), length, extra))
 
     def _flush(self, port: int) -> None:
         # A request on another connection, answered: the server has handled everything sent before it.
@@ -398,8 +399,20 @@ class TestSmallBodies:
             assert _read_response(sock) == (200, b"100")
             assert app.called.count("/v1/checks") == 1
 
-    def test_an_upload_streams_to_the_app(self) -> None:
-        """A body over 64 KiB reaches the app before it is complete (uploads are checked as they arrive)."""
+    def test_a_small_upload_streams_to_the_app(self) -> None:
+        """A multipart upload, even a small one, reaches the app before it is complete (checked as it arrives)."""
+        app = RecordingApp()
+        with _in_process_server(app) as port, socket.create_connection(("127.0.0.1", port),
+                                                                       timeout=PATIENCE_S) as sock:
+            sock.sendall(self._post_head("/v1/checks/upload", 100).replace(
+                b"application/json", b"multipart/form-data; boundary=b") + b"x" * 50)
+            self._flush(port)
+            assert "/v1/checks/upload" in app.called
+            sock.sendall(b"x" * 50)
+            assert _read_response(sock) == (200, b"100")
+
+    def test_a_large_body_streams_to_the_app(self) -> None:
+        """A body over 64 KiB reaches the app before it is complete (its buffer would fill and stop reading)."""
         app = RecordingApp()
         with _in_process_server(app) as port, socket.create_connection(("127.0.0.1", port),
                                                                        timeout=PATIENCE_S) as sock:
