@@ -518,6 +518,7 @@ def main() -> int:
     parser.add_argument("--only", action="append", choices=sorted(ATTACKS), help="run only this attack (repeatable)")
     parser.add_argument("--fd-limit", type=int, default=1024, help="the service's soft descriptor limit (1024)")
     parser.add_argument("--fd-hard-limit", type=int, help="the service's hard descriptor limit (default: unchanged)")
+    parser.add_argument("--service-log", type=Path, help="keep the service's log (stderr) in this file")
     parser.add_argument("--attacker", choices=sorted(ATTACKS), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--drip", type=float, help=argparse.SUPPRESS)
@@ -538,7 +539,7 @@ def main() -> int:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        log_path = Path(tmp) / "service.log"
+        log_path = args.service_log or Path(tmp) / "service.log"
         log = log_path.open("w")
         service = start_service(port, HONEST_CONCURRENCY, fd_limits=(args.fd_limit, args.fd_hard_limit), log=log)
         try:

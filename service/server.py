@@ -160,6 +160,11 @@ class _WaitingConnections:
         self._order[connection] = None
         self._order.move_to_end(connection)
 
+    def add_first(self, connection: GuardedHttpProtocol) -> None:
+        """Join as the next to evict (a refused connection lingering: dropping it costs nothing)."""
+        self._order[connection] = None
+        self._order.move_to_end(connection, last=False)
+
     def discard(self, connection: GuardedHttpProtocol) -> None:
         self._order.pop(connection, None)
 
@@ -233,7 +238,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def evict(self) -> None:
         """Close this connection to make room for a new one (it has no request in flight)."""
-        self.logger.info("Connection cap (%d) reached; closing the longest-waiting connection.", self._cap)
+        if self._phase is not _Phase.CLOSING:
+            self.logger.info("Connection cap (%d) reached; closing the longest-waiting connection.", self._cap)
         self._disarm()
         self.connections.discard(self)  # counted out now: connection_lost comes a loop turn later
         self._phase = _Phase.CLOSING
@@ -397,11 +403,13 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def _refuse(self, status: int, detail: str) -> None:
         self._deferred = None
         self._disarm()
-        self._waiting.discard(self)
         self._phase = _Phase.CLOSING
         transport = self.transport
         if transport.is_closing():
+            self._waiting.discard(self)
             return
+        # While it lingers it is the first to make room: a crowd refused at once must not fill the cap.
+        self._waiting.add_first(self)
         cycle = self.cycle
         if cycle is not None and not cycle.response_complete:
             # The app stops here: its receive() sees a disconnect and anything it sends is dropped. If its
@@ -412,8 +420,16 @@ class GuardedHttpProtocol(HttpToolsProtocol):
                 transport.close()
                 return
         transport.write(_refusal(status, detail, self.server_state.default_headers))
-        if transport.can_write_eof():
-            transport.write_eof()
+        if transport.is_closing():
+            return  # the write found the peer gone
+        # Shut our side only once the answer is out: asyncio shuts down a socket with data still queued later,
+        # outside any handler, where a peer gone meanwhile makes an error nobody can catch.
+        if transport.can_write_eof() and not transport.get_write_buffer_size():
+            try:
+                transport.write_eof()
+            except OSError:  # the peer reset the connection in the meantime
+                transport.close()
+                return
             self._dropped_bytes = 0
             self._timer = self.loop.call_later(LINGER_S, self._close)
         else:

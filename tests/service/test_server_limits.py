@@ -357,6 +357,24 @@ def _in_process_server(app: Any, **settings: Any) -> Iterator[int]:
         sock.close()
 
 
+def test_refused_connections_still_lingering_make_room_for_new_ones() -> None:
+    """At the cap, connections refused a moment ago (431, still lingering) are closed for a new client."""
+    app = RecordingApp()
+    refused = []
+    with _in_process_server(app, max_connections=8) as port:
+        try:
+            for _ in range(8):
+                sock = socket.create_connection(("127.0.0.1", port), timeout=PATIENCE_S)
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 20_000 + b"\r\n\r\n")
+                assert _read_response(sock)[0] == 431
+                refused.append(sock)
+            with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE_S) as newcomer:
+                assert _get(newcomer, "/newcomer") == (200, b"0")
+        finally:
+            for sock in refused:
+                sock.close()
+
+
 def test_a_body_dripping_after_the_answer_is_closed_without_a_second_answer() -> None:
     """The app answered without reading the body; the client's slow rest of it is cut by a close, not a 408."""
     with _in_process_server(HastyApp(), body_timeout_s=1) as port, socket.create_connection(
