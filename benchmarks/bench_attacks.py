@@ -14,8 +14,8 @@
 
 Targets (issue 10): honest rate >= 80 % of unattacked, /healthz p99 <= 100 ms, peak RSS <= 300 MB, zero 5xx.
 Attacks are rows of ``ATTACKS``: add one by writing ``async def attack(run: AttackRun) -> None`` and a row.
-Run: `python benchmarks/bench_attacks.py --quick` (about 3 minutes: 8-second phases, 1-second drips) or without
-``--quick`` (30-second phases, a byte every 10 s as in the issue; about 12 minutes); ``--only NAME`` picks attacks.
+Run: `python benchmarks/bench_attacks.py --quick` (about 5 minutes: 8-second phases, 1-second drips) or without
+``--quick`` (30-second phases, a byte every 10 s as in the issue; about 15 minutes); ``--only NAME`` picks attacks.
 Prints a table and a JSON line; exits 1 on a missed target.
 """
 
