@@ -4,10 +4,11 @@
   its own process on loopback (with a listen backlog of 256: the default 5 makes 32 simultaneous connects
   wait out 1-second SYN retries, a tail that belongs to the test server, not to what is measured);
 - library alone: ``--checks`` checks of that URL through one shared SafeFetcher, ``--concurrency`` in flight,
-  in this process, on the event loop uvicorn uses (uvloop when installed, as with the service extra);
-- service: a real `uvicorn mediacheck.service.app:app` process (1 worker), the same number of `POST /v1/checks`
-  sent from this process over ``--concurrency`` keep-alive connections by a minimal HTTP/1.1 client (a load generator
-  like wrk: httpx would spend ~2 ms CPU per request on the two cores the service is measured on);
+  in this process, on the event loop the service runs on (asyncio's own);
+- service: a real `uvicorn mediacheck.service.app:app` process (1 worker, the guarded protocol of
+  service/server.py), the same number of `POST /v1/checks` sent from this process over ``--concurrency``
+  keep-alive connections by a minimal HTTP/1.1 client (a load generator like wrk: httpx would spend ~2 ms CPU
+  per request on the two cores the service is measured on);
   per-request latency (p50/p99), status codes, and the service's peak RSS (VmHWM from /proc).
 
 The two alternate for ``--rounds`` rounds (the machine is shared and noisy) and the medians are compared.
@@ -71,14 +72,28 @@ def start_media_server(folder: Path) -> tuple[subprocess.Popen[str], int]:
     return process, int(process.stdout.readline())
 
 
-def start_service(port: int, concurrency: int) -> subprocess.Popen[bytes]:
-    """`uvicorn mediacheck.service.app:app` as users run it, exempting loopback so it may fetch the local media."""
-    # Every request comes from this one process (one client): its per-client limit must allow the whole load.
-    env = {**os.environ, "MEDIACHECK_ALLOW_NETWORKS": LOOPBACK, "MEDIACHECK_MAX_CONCURRENCY": str(concurrency),
-           "MEDIACHECK_MAX_CHECKS_PER_CLIENT": str(concurrency)}
+def start_service(port: int, concurrency: int, env: dict[str, str] | None = None,
+                  fd_limits: tuple[int, int | None] | None = None, log: Any = None) -> subprocess.Popen[bytes]:
+    """The service as the README runs it under uvicorn (the guarded protocol of service/server.py), exempting
+    loopback so it may fetch the local media; ``env`` adds settings, ``fd_limits`` sets its descriptor limits
+    (soft, hard; None keeps the hard one), ``log`` takes its stderr."""
+    # Every honest request comes from this one process (one client): its per-client limit must allow the whole load.
+    env = {"MEDIACHECK_ALLOW_NETWORKS": LOOPBACK, "MEDIACHECK_MAX_CONCURRENCY": str(concurrency),
+           "MEDIACHECK_MAX_CHECKS_PER_CLIENT": str(concurrency), **(env or {})}
+
+    def limit_descriptors() -> None:
+        if fd_limits is not None:
+            import resource
+
+            soft, hard = fd_limits
+            resource.setrlimit(resource.RLIMIT_NOFILE,
+                               (soft, hard if hard is not None else resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
     process = subprocess.Popen([sys.executable, "-m", "uvicorn", "mediacheck.service.app:app", "--host", "127.0.0.1",
-                                "--port", str(port), "--log-level", "warning", "--no-access-log"],
-                               env=env, cwd=ROOT)
+                                "--port", str(port), "--http", "mediacheck.service.server:GuardedHttpProtocol",
+                                "--loop", "asyncio", "--ws", "none", "--backlog", "256",
+                                "--log-level", "warning", "--no-access-log"],
+                               env={**os.environ, **env}, cwd=ROOT, preexec_fn=limit_descriptors, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -97,12 +112,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 def run_loop(coroutine: Any) -> Any:
-    """Run on uvloop when it is installed (uvicorn's choice too), else on asyncio's own loop."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coroutine)
-    return uvloop.run(coroutine)
+    """Run on asyncio's own loop, the one the service runs on (service/server.py says why not uvloop)."""
+    return asyncio.run(coroutine)
 
 
 def peak_rss_mb(pid: int) -> float:

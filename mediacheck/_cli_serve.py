@@ -1,4 +1,4 @@
-"""The `mediacheck serve` sub-command: run the pre-flight service with uvicorn (needs `mediacheck[service]`)."""
+"""The `mediacheck serve` sub-command: run the service with its guarded server (needs `mediacheck[service]`)."""
 
 from __future__ import annotations
 
@@ -46,10 +46,10 @@ def serve(args: argparse.Namespace) -> int:
         print("mediacheck: error: --workers must be at least 1", file=sys.stderr)
         return 2
     try:
-        import uvicorn
         from pydantic import ValidationError
 
         from mediacheck.service.hosts import serve_host_names
+        from mediacheck.service.server import serve as run_server
         from mediacheck.service.settings import Settings
     except ImportError as exc:
         print(f"mediacheck: error: serve needs the service extra ({exc.name} is missing): "
@@ -66,6 +66,5 @@ def serve(args: argparse.Namespace) -> int:
         # On loopback only this machine's browser can reach the service, and DNS rebinding is how a web page
         # would: answer only to loopback names. Set here, so every uvicorn worker reads it with the rest.
         os.environ["MEDIACHECK_ALLOWED_HOSTS"] = loopback_names
-    uvicorn.run("mediacheck.service.app:app", host=args.host, port=args.port, workers=args.workers, log_level="info",
-                access_log=False)  # the app writes its own JSON access log, with request ids and no secrets
+    run_server(host=args.host, port=args.port, workers=args.workers)
     return 0

@@ -30,6 +30,16 @@ DEFAULT_MAX_UPLOADS = 64
 DEFAULT_MAX_UPLOADS_PER_CLIENT = 4
 # The names `mediacheck serve` answers to when it listens on loopback (against DNS rebinding from a browser).
 LOOPBACK_HOST_NAMES = ("localhost", "127.0.0.1", "[::1]")
+# What the HTTP server lets one connection hold (service/server.py). 16 KiB of request line and headers is
+# h11's and Node's default; a browser's request is under 2 KiB. Honest clients send their headers in one
+# packet and their bodies at network speed, so seconds are generous; the connection cap stays below the
+# process's file descriptors (the server raises its soft limit towards it and keeps a reserve for fetches).
+DEFAULT_MAX_HEADER_BYTES = 16 * 1024
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+DEFAULT_BODY_TIMEOUT_S = 10.0
+DEFAULT_BODY_MIN_BYTES_PER_S = 1024
+DEFAULT_KEEP_ALIVE_S = 5.0
+DEFAULT_MAX_CONNECTIONS = 1000
 
 
 def _split_commas(value: Any) -> Any:
@@ -82,6 +92,24 @@ class Settings(BaseSettings):
     # Operations (issue 10.9): the docs pages and the Prometheus endpoint can each be turned off.
     docs: bool = Field(default=True, description="Serve /docs, /redoc and /openapi.json; 0 turns all three off.")
     metrics: bool = Field(default=True, description="Serve /metrics (Prometheus); 0 turns it off.")
+
+    # The HTTP server's bounds on a connection (service/server.py applies them below the app).
+    max_header_bytes: int = Field(default=DEFAULT_MAX_HEADER_BYTES, ge=1024,
+                                  description="Request line plus headers, in bytes; more is answered 431.")
+    header_timeout_s: float = Field(default=DEFAULT_HEADER_TIMEOUT_S, gt=0, allow_inf_nan=False,
+                                    description="Time to send a request's headers (from connecting, or from "
+                                                "its first byte on a kept-alive connection); then 408 and close.")
+    body_timeout_s: float = Field(default=DEFAULT_BODY_TIMEOUT_S, gt=0, allow_inf_nan=False,
+                                  description="Longest pause in a request body, and the head start of the "
+                                              "minimum rate below; a slower body is answered 408 and closed.")
+    body_min_bytes_per_s: int = Field(default=DEFAULT_BODY_MIN_BYTES_PER_S, gt=0,
+                                      description="A body must average this many bytes a second after its "
+                                                  "first body_timeout_s.")
+    keep_alive_s: float = Field(default=DEFAULT_KEEP_ALIVE_S, gt=0, allow_inf_nan=False,
+                                description="An idle kept-alive connection is closed after this long.")
+    max_connections: int = Field(default=DEFAULT_MAX_CONNECTIONS, ge=8,
+                                 description="Open connections per process; at the cap a new one closes the "
+                                             "connection that has waited longest without a request in flight.")
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from mediacheck.service.app import create_app
+from mediacheck.service.server import ServerLimits, protocol_with, uvicorn_options
 from mediacheck.service.settings import Settings
 
 # Tests serve media from loopback servers, which the guard refuses unless exempted.
@@ -105,7 +106,9 @@ def run_uvicorn(app: FastAPI) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    # The server `mediacheck serve` runs (guarded protocol, asyncio's loop), with default limits.
+    options = {**uvicorn_options(), "http": protocol_with(ServerLimits.from_settings(Settings()))}
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **options))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
     thread.start()
     try:
