@@ -10,6 +10,7 @@ shared slot (503), so one busy caller is told to slow down instead of crowding e
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 from collections.abc import AsyncIterator
@@ -107,21 +108,31 @@ def _all_busy(resources: ServiceResources, count: int, kind: str) -> HTTPExcepti
     )
 
 
-async def acquire_check_slot(resources: Resources, client: ClientId) -> AsyncIterator[None]:
-    """Hold one of the client's MEDIACHECK_MAX_CHECKS_PER_CLIENT leases (else 429) and one of
-    MEDIACHECK_MAX_CONCURRENCY slots (else 503) for the request; both with Retry-After."""
-    lease = await _client_lease(resources, "checks", client, resources.settings.max_checks_per_client)
+@contextlib.asynccontextmanager
+async def _held(resources: ServiceResources, client: str, kind: str, per_client: int,
+                slots: anyio.Semaphore, total: int) -> AsyncIterator[None]:
+    """One of the client's ``per_client`` leases of ``kind`` (else 429), then one of ``total`` ``slots`` (else 503)."""
+    lease = await _client_lease(resources, f"{kind}s", client, per_client)
     try:
         try:
-            resources.slots.acquire_nowait()
+            slots.acquire_nowait()
         except anyio.WouldBlock:
-            raise _all_busy(resources, resources.settings.max_concurrency, "check") from None
+            raise _all_busy(resources, total, kind) from None
         try:
             yield
         finally:
-            resources.slots.release()
+            slots.release()
     finally:
         await resources.client_limits.release(lease)
+
+
+async def acquire_check_slot(resources: Resources, client: ClientId) -> AsyncIterator[None]:
+    """Hold one of the client's MEDIACHECK_MAX_CHECKS_PER_CLIENT leases (else 429) and one of
+    MEDIACHECK_MAX_CONCURRENCY slots (else 503) for the request; both with Retry-After."""
+    settings = resources.settings
+    async with _held(resources, client, "check", settings.max_checks_per_client, resources.slots,
+                     settings.max_concurrency):
+        yield
 
 
 # scope="function": the slot frees when the check ends, before the answer is sent, so a client that keeps
@@ -132,18 +143,10 @@ CheckSlot = Annotated[None, Depends(acquire_check_slot, scope="function")]
 async def acquire_upload_slot(resources: Resources, client: ClientId) -> AsyncIterator[None]:
     """Hold one of the client's MEDIACHECK_MAX_UPLOADS_PER_CLIENT leases (else 429) and one of MEDIACHECK_MAX_UPLOADS
     upload slots (else 503) while the upload is received and checked; the check slot comes later."""
-    lease = await _client_lease(resources, "uploads", client, resources.settings.max_uploads_per_client)
-    try:
-        try:
-            resources.upload_slots.acquire_nowait()
-        except anyio.WouldBlock:
-            raise _all_busy(resources, resources.settings.max_uploads, "upload") from None
-        try:
-            yield
-        finally:
-            resources.upload_slots.release()
-    finally:
-        await resources.client_limits.release(lease)
+    settings = resources.settings
+    async with _held(resources, client, "upload", settings.max_uploads_per_client, resources.upload_slots,
+                     settings.max_uploads):
+        yield
 
 
 UploadSlot = Annotated[None, Depends(acquire_upload_slot, scope="function")]
