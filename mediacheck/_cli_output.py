@@ -98,19 +98,9 @@ def describe_media(report: Report) -> str:
     size_is_lower_bound = (not media.complete and fetch is not None and fetch.content_length is None
                            and media.bytes <= fetch.bytes_read)
     parts.append(f">= {media.bytes:,} bytes" if size_is_lower_bound else f"{media.bytes:,} bytes")
-    shape = []
-    if media.wav is not None and media.wav.get("codec_description"):  # a WAV measured under a platform profile
-        shape.append(str(media.wav["codec_description"]))
-    if media.mpeg_version and media.layer:
-        shape.append(f"MPEG-{media.mpeg_version} Layer {'I' * media.layer if media.layer < 4 else media.layer}")
-    if media.bitrate_kbps:
-        shape.append(f"{media.bitrate_kbps} kbps" + (f" {media.bitrate_mode.upper()}" if media.bitrate_mode else ""))
-    if media.sample_rate:
-        shape.append(f"{media.sample_rate / 1000:g} kHz")
-    if media.channels:
-        shape.append({1: "mono", 2: "stereo"}.get(media.channels, f"{media.channels} channels"))
+    shape = media.shape()
     if shape:
-        parts.append(", ".join(shape))
+        parts.append(shape)
     return " · ".join(parts)
 
 

@@ -64,6 +64,21 @@ class MediaInfo:
         decode, draw or fix. Anything else may hold audio for ffmpeg, whether or not the scan could name it."""
         return self.format not in NOT_AUDIO_FORMATS
 
+    def shape(self) -> str:
+        """The stream's shape in words, e.g. "MPEG-1 Layer III, 64 kbps CBR, 44.1 kHz, mono" ("" when unknown)."""
+        parts = []
+        if self.wav is not None and self.wav.get("codec_description"):  # a WAV measured under a platform profile
+            parts.append(str(self.wav["codec_description"]))
+        if self.mpeg_version and self.layer:
+            parts.append(f"MPEG-{self.mpeg_version} Layer {'I' * self.layer if self.layer < 4 else self.layer}")
+        if self.bitrate_kbps:
+            parts.append(f"{self.bitrate_kbps} kbps" + (f" {self.bitrate_mode.upper()}" if self.bitrate_mode else ""))
+        if self.sample_rate:
+            parts.append(f"{self.sample_rate / 1000:g} kHz")
+        if self.channels:
+            parts.append({1: "mono", 2: "stereo"}.get(self.channels, f"{self.channels} channels"))
+        return ", ".join(parts)
+
     def to_dict(self) -> dict[str, Any]:
         """The media facts as the JSON object of the public contract."""
         data = {

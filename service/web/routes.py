@@ -171,7 +171,7 @@ async def fix(request: Request, resources: Resources, _origin: SameOrigin, _key:
         "filename": filename,
         "ok": fixed.ok,
         "facts": " · ".join(part for part in (extension.upper(), _plays(fixed), f"{len(data):,} bytes",
-                                             views.shape(fixed.media) if fixed.media else "") if part),
+                                             fixed.media.shape() if fixed.media else "") if part),
         "changes": [change.message for change in fixed.changes],
         "findings": [{"severity": f.severity.value, "code": f.code, "message": f.message} for f in fixed.findings],
     }

@@ -15,7 +15,6 @@ from mediacheck.service.web.waveform_svg import WaveformPicture
 
 SEVERITY_WORDS = {Severity.ERROR: "Problem", Severity.WARNING: "Worth a look", Severity.INFO: "Good to know"}
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-_LAYOUTS = {1: "mono", 2: "stereo"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,22 +70,6 @@ def headline(report: Report) -> str:
     return "It will be accepted."
 
 
-def shape(media: MediaInfo) -> str:
-    """The stream's shape: codec or MPEG layer, bitrate, sample rate, channels."""
-    parts = []
-    if media.wav is not None and media.wav.get("codec_description"):
-        parts.append(str(media.wav["codec_description"]))
-    if media.mpeg_version and media.layer:
-        parts.append(f"MPEG-{media.mpeg_version} Layer {'I' * media.layer}")
-    if media.bitrate_kbps:
-        parts.append(f"{media.bitrate_kbps} kbps" + (f" {media.bitrate_mode.upper()}" if media.bitrate_mode else ""))
-    if media.sample_rate:
-        parts.append(f"{media.sample_rate / 1000:g} kHz")
-    if media.channels:
-        parts.append(_LAYOUTS.get(media.channels, f"{media.channels} channels"))
-    return ", ".join(parts)
-
-
 def _size(media: MediaInfo, report: Report) -> str:
     fetch = report.fetch
     lower_bound = (not media.complete and fetch is not None and fetch.content_length is None
@@ -122,8 +105,8 @@ def facts(report: Report, rules: str, limits: Limits) -> tuple[Fact, ...]:
         if duration:
             rows.append(Fact("Plays for", duration))
         rows.append(Fact("Size", _size(media, report)))
-        if shape(media):
-            rows.append(Fact("Audio", shape(media)))
+        if media.shape():
+            rows.append(Fact("Audio", media.shape()))
         loudness = []
         if audio.get("integrated_lufs") is not None:
             loudness.append(f"{audio['integrated_lufs']:.1f} LUFS integrated")
