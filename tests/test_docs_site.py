@@ -1,8 +1,8 @@
 """The README is a short, true start, and the docs/ pages form one site whose examples, links and versions hold.
 
 What each other page promises about the code is tested beside that code (see docs/development.md); here: the
-README's size and quickstart, the ``pycon`` examples run as doctests, the nav of mkdocs.yml and the files the docs
-name.
+README's size and quickstart, the ``pycon`` examples run as doctests, the nav of mkdocs.yml, the files the docs
+name, and the version in the changelog and in every pinned example.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+import mediacheck
 from mediacheck import check_file
 from tests.support.docs import README, ROOT, doc_path, page_names, read_doc
 
@@ -100,3 +101,24 @@ class TestSite:
         """No page points readers at files or issues they cannot see (design notes, specs, issue numbers)."""
         text = read_doc(page)
         assert re.findall(r"design\.md|spec/|\bissues? \d+|\bitems? \d+\.\d+", text, flags=re.IGNORECASE) == []
+
+
+class TestVersion:
+    """One version everywhere: the package, the changelog, the pinned examples."""
+
+    def test_changelog_newest_release_is_the_package_version(self) -> None:
+        """The first released section of CHANGELOG.md is `mediacheck.__version__`, with a link for it."""
+        changelog = (ROOT / "CHANGELOG.md").read_text()
+        releases = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$", changelog, flags=re.MULTILINE)
+        assert releases[0] == mediacheck.__version__
+        assert re.search(rf"^\[{re.escape(releases[0])}\]: ", changelog, flags=re.MULTILINE)
+        assert changelog.index("## [Unreleased]") < changelog.index(f"## [{releases[0]}]")
+
+    @pytest.mark.parametrize("page", ["README", *page_names()])
+    def test_pinned_versions_are_the_current_one(self, page: str) -> None:
+        """Every `rev: vX.Y.Z` and `@vX.Y.Z` a page shows is `v` + the package version (the tag it resolves to)."""
+        assert {version for version in _PINNED.findall(read_doc(page))} <= {mediacheck.__version__}
+
+    def test_the_precommit_example_pins_this_release(self) -> None:
+        """The pre-commit example's `rev:` is this release's tag, so it resolves once the tag is pushed."""
+        assert f"rev: v{mediacheck.__version__}\n" in read_doc("ci")
