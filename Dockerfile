@@ -1,5 +1,5 @@
 # The mediacheck pre-flight service: `docker build -t mediacheck .` then
-# `docker run -p 8000:8000 -e MEDIACHECK_API_KEYS=... mediacheck`. See the README's service section.
+# `docker run -p 8000:8000 -e MEDIACHECK_API_KEYS=... mediacheck`. See docs/service.md.
 #
 # tests/deploy/test_dockerfile.py replays these instructions without docker (each stage in a fresh venv, the
 # runtime user in a private /etc, the service in its own network namespace), so keep to the instructions it

@@ -121,7 +121,7 @@ def bench_fix_reads_only_what_it_needs(ffmpeg: str, folder: Path, rounds: int) -
 
 
 def main() -> None:
-    """Run both benchmarks and print the numbers the README quotes."""
+    """Run both benchmarks and print the numbers docs/performance.md quotes."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds per measurement (default 15)")
     args = parser.parse_args()

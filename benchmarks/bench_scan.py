@@ -7,7 +7,7 @@ decoded sample count, and measures the peak Python memory of a check with tracem
 default check (which stops at the 60 s / 10 MB verdict). Then the worst case: each hostile 9 MB body from
 ``fixtures/hostile.py`` checked with the default limits in 64 KiB chunks (as a fetch or an upload feeds it), CPU
 time and the bytes read before the verdict. Results go to ``benchmarks/_work/bench_scan.json`` and are printed
-as the Markdown tables the README quotes.
+as the Markdown tables docs/performance.md quotes.
 """
 
 from __future__ import annotations

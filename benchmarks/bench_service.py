@@ -74,7 +74,7 @@ def start_media_server(folder: Path) -> tuple[subprocess.Popen[str], int]:
 
 def start_service(port: int, concurrency: int, env: dict[str, str] | None = None,
                   fd_limits: tuple[int, int | None] | None = None, log: Any = None) -> subprocess.Popen[bytes]:
-    """The service as the README runs it under uvicorn (the guarded protocol of service/server.py), exempting
+    """The service as docs/service.md runs it under uvicorn (the guarded protocol of service/server.py), exempting
     loopback so it may fetch the local media; ``env`` adds settings, ``fd_limits`` sets its descriptor limits
     (soft, hard; None keeps the hard one), ``log`` takes its stderr."""
     # Every honest request comes from this one process (one client): its per-client limit must allow the whole load.

@@ -113,7 +113,7 @@ def bench_routes(mp3: Path, rounds: int) -> dict[str, float]:
 
 
 def main() -> None:
-    """Run both benchmarks and print the numbers the README quotes."""
+    """Run both benchmarks and print the numbers docs/performance.md quotes."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=11, help="interleaved rounds per measurement (default 11)")
     args = parser.parse_args()

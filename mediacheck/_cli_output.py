@@ -149,7 +149,7 @@ def render_text(outcomes: Sequence[Outcome], *, colour: bool = False, quiet: boo
 # --- json --------------------------------------------------------------------------------------------------
 
 def run_document(outcomes: Sequence[Outcome], limits: Limits) -> dict[str, object]:
-    """The run as the JSON document of design.md: version, limits, results in order, summary."""
+    """The run as one JSON document: version, limits, results in order, summary (docs/cli.md)."""
     summary = Summary.of(outcomes)
     return {
         "mediacheck": __version__,

@@ -7,14 +7,43 @@ import os
 import sys
 from typing import Any
 
+# Every route of the service, for `serve --help`: (method, path, what it answers). Written out rather than read from
+# the app so that --help imports no FastAPI; tests/service/test_serve_help.py fails when a route is missing here.
+ENDPOINTS: tuple[tuple[str, str, str], ...] = (
+    ("POST", "/v1/checks", "check a hold-music URL: {\"url\": ...} -> the Report JSON"),
+    ("POST", "/v1/checks/upload", "check an uploaded file (multipart field `file`) -> the Report JSON"),
+    ("POST", "/v1/dialin-configs/validate", "lint a POST /domain-dialin-config body -> the DialinReport JSON"),
+    ("GET", "/", "the web page for people: check, see the waveform, fix, lint a dial-in config"),
+    ("POST", "/web/check", "the page's check of a file or URL (an HTML fragment)"),
+    ("POST", "/web/fix", "the page's fix: the repaired file as a download"),
+    ("POST", "/web/dialin", "the page's dial-in config lint (an HTML fragment)"),
+    ("GET", "/web/static/...", "the page's script, styles and icon"),
+    ("GET", "/healthz", "liveness (no key needed)"),
+    ("GET", "/readyz", "readiness: resources, settings, ffmpeg (no key needed)"),
+    ("GET", "/metrics", "Prometheus metrics (MEDIACHECK_METRICS=0 turns it off)"),
+    ("GET", "/docs", "the API's interactive docs"),
+    ("GET", "/docs/oauth2-redirect", "the interactive docs' sign-in callback"),
+    ("GET", "/docs/assets/...", "the interactive docs' scripts and styles, served offline"),
+    ("GET", "/redoc", "the API reference"),
+    ("GET", "/openapi.json", "the OpenAPI document (MEDIACHECK_DOCS=0 turns it and the docs off)"),
+)
+
+
+def _epilog() -> str:
+    width = max(len(path) for _, path, _ in ENDPOINTS)
+    lines = [f"  {method:<4} {path:<{width}}  {what}" for method, path, what in ENDPOINTS]
+    return "endpoints:\n" + "\n".join(lines) + (
+        "\n\nsettings come from MEDIACHECK_* environment variables: see docs/service.md")
+
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add this sub-command to the parser."""
     parser = subparsers.add_parser(
         "serve",
         help="run the HTTP pre-flight service",
-        description="Serve POST /v1/checks, POST /v1/checks/upload and GET /healthz with uvicorn. "
-                    "Settings come from MEDIACHECK_* environment variables (see the README).",
+        description="Run the pre-flight service with uvicorn: the HTTP API, a web page for people, probes\n"
+                    "and metrics.",
+        epilog=_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface). On loopback "

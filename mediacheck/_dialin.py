@@ -1,8 +1,8 @@
 """Lint a whole ``POST /domain-dialin-config`` body before it is sent: field rules, webhook address, hold music.
 
-The rules follow ``spec/domain-dialin-config.md`` and its decisions table (``phone_number`` is required for
-``pin_dialin`` and optional for ``pinless_dialin``). Findings name the field path they are about
-(``timeout_config.message``) and reuse the project's finding codes where one fits (``url.scheme``,
+The rules follow Daily's API reference, and its prose where its sources disagree (``phone_number`` is required
+for ``pin_dialin`` and optional for ``pinless_dialin``); docs/dialin.md tables them. Findings name the field path
+they are about (``timeout_config.message``) and reuse the project's finding codes where one fits (``url.scheme``,
 ``access.blocked-address``); codes of their own start with the field (``phone_number.spaces``) or ``field.``.
 
 ``room_creation_api`` is a webhook: it is never requested, its host is only resolved so the network guard can

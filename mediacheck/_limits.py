@@ -8,8 +8,8 @@ from typing import Any
 
 from mediacheck.exceptions import InvalidLimitsError
 
-# The API says "less than 10MB"; 10,000,000 is the stricter of the two readings (see the spec's
-# decision table), and callers who know better can raise it.
+# The API says "less than 10MB"; 10,000,000 is the stricter of the two readings (10^6 or 2^20 bytes per MB),
+# and callers who know better can raise it.
 DEFAULT_SIZE_LIMIT_BYTES = 10_000_000
 DEFAULT_DURATION_LIMIT_S = 60.0
 DEFAULT_TIMEOUT_S = 30.0

@@ -2,7 +2,7 @@
 
 A :class:`Profile` is data. ``daily`` is the default and reproduces the checks mediacheck always made (its rules
 run through the original code path, untouched); the other built-ins carry the rules their platforms publish,
-each with the page and the words it comes from (``Profile.sources``, printed in the README). Where a platform
+each with the page and the words it comes from (``Profile.sources``, printed in docs/profiles.md). Where a platform
 says "MB" without saying which, the stricter reading (10^6 bytes) is used, as for Daily's "10MB". Profiles
 from a user's rules file are built by :mod:`mediacheck._profile_config`.
 """

@@ -1,4 +1,4 @@
-"""Request and response bodies of the service; the response mirrors the library's Report JSON (design.md)."""
+"""Request and response bodies of the service; the response mirrors the library's Report JSON (Report.to_dict)."""
 
 from __future__ import annotations
 

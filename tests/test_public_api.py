@@ -1,4 +1,4 @@
-"""The public surface does what the README and the service need, and a caller's mistake is always a UsageError."""
+"""The public surface does what the docs and the service need, and a caller's mistake is always a UsageError."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ class TestServiceUsesThePublicApi:
     @pytest.mark.parametrize("name", ["vet_host", "avet_host", "Resolver", "download_to_file", "adownload_to_file",
                                       "check_chunks", "acheck_chunks", "acheck_file", "SafeFetcher"])
     def test_documented_names_are_public(self, name: str) -> None:
-        """Every name the README sends users to is exported from `mediacheck` itself."""
+        """Every name the docs send users to is exported from `mediacheck` itself."""
         assert name in mediacheck.__all__
         assert getattr(mediacheck, name) is not None
 

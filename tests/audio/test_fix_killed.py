@@ -14,7 +14,7 @@ import pytest
 from tests.audio.conftest import Media
 from tests.cli.conftest import ROOT
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's; elsewhere see the README")
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's (docs/audio.md)")
 
 
 def _children(pid: int) -> list[int]:

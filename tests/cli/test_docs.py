@@ -1,10 +1,10 @@
-"""The README documents every command and option the parser has, and its CLI examples show their real output.
+"""The docs document every command and option the parser has, and their CLI examples show their real output.
 
 Two checks, both driven by the code rather than by a list someone must remember to update:
 
-- every sub-command of ``build_parser()`` (all of them, whoever registers them) is named in the README as
-  ``mediacheck COMMAND``, and every option of it appears in a README section that names the command;
-- every ``$ command`` in a ``console`` block of the README's ``cli`` section is run, and its output (stdout and
+- every sub-command of ``build_parser()`` (all of them, whoever registers them) has a page in ``COMMAND_PAGES``
+  that names it as ``mediacheck COMMAND`` and names every option of it (a new command without a page fails);
+- every ``$ command`` in a ``console`` block of the pages in ``EXAMPLE_PAGES`` is run, and its output (stdout and
   stderr together) must equal the lines below it. After an intended change of output, regenerate them with
   ``python -m tests.cli.test_docs --update``.
 """
@@ -12,21 +12,25 @@ Two checks, both driven by the code rather than by a list someone must remember 
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from mediacheck.cli import build_parser
+from tests.support.docs import cli_examples, comparable, read_doc, run_example, update_examples
 
-ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
-_SECTION = re.compile(r"<!-- section:(?P<name>[\w-]+) -->\n(?P<body>.*?)<!-- /section:(?P=name) -->", re.DOTALL)
-_CONSOLE = re.compile(r"^```console\n(?P<body>.*?)^```$", re.DOTALL | re.MULTILINE)
+# The page that documents each command, its options included (`mediacheck` itself: --version, --help).
+COMMAND_PAGES = {
+    "mediacheck": "cli",
+    "mediacheck check": "cli",
+    "mediacheck fix": "audio",
+    "mediacheck dialin-config": "dialin",
+    "mediacheck serve": "service",
+}
+# Pages whose `$ mediacheck ...` examples are re-run here (docs/profiles.md: tests/profiles/test_docs_profiles.py).
+EXAMPLE_PAGES = ("README", "cli", "ci")
 
 
 def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ("mediacheck",),
@@ -61,94 +65,36 @@ COMMANDS = list(_commands(build_parser()))
 
 
 @pytest.mark.parametrize(("command", "parser"), COMMANDS, ids=[c for c, _ in COMMANDS])
-def test_every_command_and_option_is_in_the_readme(command: str, parser: argparse.ArgumentParser) -> None:
-    """The README names the command and, in a section that names it, each of its options."""
-    readme = README.read_text()
-    if command == "mediacheck":
-        where = readme
-    else:
-        assert _mentions(readme, command), f"README.md never mentions `{command}`"
-        sections = [m.group("body") for m in _SECTION.finditer(readme) if _mentions(m.group("body"), command)]
-        where = "\n".join(sections) if sections else readme
-    missing = [option for option in _options(parser) if not _mentions(where, option)]
-    assert not missing, f"README.md does not document these options of `{command}`: {', '.join(missing)}"
+def test_every_command_and_option_is_documented(command: str, parser: argparse.ArgumentParser) -> None:
+    """The command's page names the command and each of its options."""
+    assert command in COMMAND_PAGES, f"`{command}` has no documentation page: write one and add it to COMMAND_PAGES"
+    page = read_doc(COMMAND_PAGES[command])
+    assert _mentions(page, command), f"docs/{COMMAND_PAGES[command]}.md never mentions `{command}`"
+    missing = [option for option in _options(parser) if not _mentions(page, option)]
+    assert not missing, f"docs/{COMMAND_PAGES[command]}.md does not document `{command}` {', '.join(missing)}"
 
 
 # --- the CLI examples ---------------------------------------------------------------------------------------
 
-def _cli_section(readme: str) -> str:
-    for match in _SECTION.finditer(readme):
-        if match.group("name") == "cli":
-            return match.group("body")
-    raise AssertionError("README.md has no cli section")
+EXAMPLES = [(page, command, expected) for page in EXAMPLE_PAGES for command, expected in cli_examples(read_doc(page))]
 
 
-def _examples(block: str) -> list[tuple[str, str]]:
-    """(command, expected output) pairs of one console block."""
-    examples: list[tuple[str, list[str]]] = []
-    for line in block.splitlines():
-        if line.startswith("$ "):
-            examples.append((line[2:], []))
-        elif examples:
-            examples[-1][1].append(line)
-    return [(command, "\n".join(lines)) for command, lines in examples]
+@pytest.mark.parametrize(("page", "command", "expected"), EXAMPLES, ids=[f"{p}: {c[:50]}" for p, c, _ in EXAMPLES])
+def test_cli_example_output_is_literal(page: str, command: str, expected: str) -> None:
+    """Running the page's example prints exactly what the page shows under it."""
+    assert comparable(run_example(command)) == comparable(expected)
 
 
-def run_example(command: str) -> str:
-    """Run a README command the way a reader would, in the repository root, and return what it printed."""
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "MEDIACHECK_ALLOW_NETWORKS")}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["COLUMNS"] = "80"  # argparse wraps the usage to the terminal width
-    env["PYTHONIOENCODING"] = "utf-8"  # the README is UTF-8 whatever locale CI runs under (LC_ALL=C is ASCII)
-    done = subprocess.run(["sh", "-c", command], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120, check=False)
-    return done.stdout.decode("utf-8", "replace").rstrip("\n")
-
-
-def _comparable(output: str) -> str:
-    # JUnit run times and timestamps are the only parts of an example's output that change between runs.
-    return re.sub(r'\b(time|timestamp)="[^"]*"', r'\1="..."', output)
-
-
-EXAMPLES = [example for block in _CONSOLE.finditer(_cli_section(README.read_text()))
-            for example in _examples(block.group("body"))]
-
-
-@pytest.mark.parametrize(("command", "expected"), EXAMPLES, ids=[c[:60] for c, _ in EXAMPLES])
-def test_cli_example_output_is_literal(command: str, expected: str) -> None:
-    """Running the README's example prints exactly what the README shows under it."""
-    assert _comparable(run_example(command)) == _comparable(expected)
-
-
-def test_cli_section_has_examples() -> None:
-    """The cli section shows real runs (the check above is not vacuous)."""
-    assert len(EXAMPLES) >= 5
-
-
-def update_readme() -> None:
-    """Re-run every example of the cli section and write its real output into the README.
-
-    Others edit the README concurrently: the examples run first, then the file is read again and only the
-    cli section is replaced, so the read-to-write window is milliseconds, not the seconds the runs take.
-    """
-    section = _cli_section(README.read_text())
-
-    def refresh(block: re.Match[str]) -> str:
-        lines = []
-        for command, shown in _examples(block.group("body")):
-            output = run_example(command)
-            # Keep what is shown when only run times differ, so a refresh touches only real changes.
-            lines += [f"$ {command}", shown if _comparable(shown) == _comparable(output) else output]
-        return "```console\n" + "\n".join(lines) + "\n```" if lines else block.group(0)
-
-    refreshed = _CONSOLE.sub(refresh, section)
-    readme = README.read_text()
-    if readme.count(section) != 1:
-        sys.exit("the cli section changed while the examples ran; run the update again")
-    README.write_text(readme.replace(section, refreshed, 1))
+@pytest.mark.parametrize("page", EXAMPLE_PAGES)
+def test_pages_have_examples(page: str) -> None:
+    """Each of these pages shows real runs (the check above is not vacuous)."""
+    assert [command for p, command, _ in EXAMPLES if p == page]
+    assert len(EXAMPLES) >= 8
 
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["--update"]:
         sys.exit("usage: python -m tests.cli.test_docs --update")
-    update_readme()
+    for name in (*EXAMPLE_PAGES, "profiles"):
+        if update_examples(name):
+            print(f"updated {name}")

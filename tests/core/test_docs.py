@@ -1,26 +1,27 @@
-"""The README documents the core: every finding code the library can emit is in its one findings table."""
+"""The docs document the core: every finding code the library can emit is in the one findings table."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from tests.support.docs import read_doc
+
 ROOT = Path(__file__).resolve().parents[2]
 CODE = re.compile(r'"((?:url|access|size|format|duration)\.[a-z0-9-]+)"')
-# The codes design.md requires of the whole product, whichever engineer's module emits them.
+# The codes the public contract requires of the whole product, whichever module emits them.
 REQUIRED = {"url.invalid", "url.scheme", "url.credentials", "access.blocked-address", "access.unreachable",
             "access.tls", "access.timeout", "access.http-status", "access.redirects", "size.too-large",
             "format.not-mp3", "format.wrong-layer", "format.corrupt", "duration.too-long"}
 
 
 def _table_codes() -> set[str]:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("<!-- section:findings -->", 1)[1].split("<!-- /section:findings -->", 1)[0]
-    return set(re.findall(r"^\| `([a-z]+\.[a-z0-9-]+)` \|", section, flags=re.MULTILINE))
+    """The codes with a row in the table of docs/findings.md."""
+    return set(re.findall(r"^\| `([a-z]+\.[a-z0-9-]+)` \|", read_doc("findings"), flags=re.MULTILINE))
 
 
 def test_core_codes_are_documented() -> None:
-    """Each code in the core's rules and checks appears in the README findings table."""
+    """Each code in the core's rules and checks appears in the findings table."""
     emitted: set[str] = set()
     for module in ("_rules.py", "_check.py"):
         emitted |= set(CODE.findall((ROOT / "mediacheck" / module).read_text()))
@@ -29,5 +30,5 @@ def test_core_codes_are_documented() -> None:
 
 
 def test_required_codes_are_documented() -> None:
-    """Every finding code the design requires has a row in the table."""
+    """Every finding code the contract requires has a row in the table."""
     assert _table_codes() >= REQUIRED

@@ -1,5 +1,5 @@
 """A sweep of fresh libmp3lame encodes (CBR/VBR/ABR, every MPEG-1/2/2.5 rate, mono/stereo, lengths at frame
-boundaries) plays exactly as many samples as ffmpeg decodes: the README's "sample-exact", checked to the sample."""
+boundaries) plays exactly as many samples as ffmpeg decodes: the docs' "sample-exact", checked to the sample."""
 
 from __future__ import annotations
 

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tomllib
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path, PurePosixPath
@@ -207,13 +208,16 @@ def repack_as_wheel(distribution: metadata.Distribution, out: Path) -> Path:
     return path
 
 
-def build_wheelhouse(project_root: Path, out: Path) -> list[str]:
-    """Repack the project's build requirements and every dependency of every extra but ``dev`` into ``out``."""
+def build_wheelhouse(project_root: Path, out: Path, extras: Collection[str] | None = None) -> list[str]:
+    """Repack the project's build requirements and dependencies into ``out``, with those of ``extras``.
+
+    ``extras=None`` takes every extra but ``dev``; ``extras=()`` only what a plain install needs.
+    """
     pyproject = tomllib.loads((project_root / "pyproject.toml").read_text())
     project = canonicalize_name(pyproject["project"]["name"])
     seeds = list(pyproject["build-system"]["requires"]) + list(pyproject["project"]["dependencies"])
     for extra, requirements in pyproject["project"].get("optional-dependencies", {}).items():
-        if extra != "dev":
+        if (extra != "dev") if extras is None else (extra in extras):
             seeds += requirements
     out.mkdir(parents=True, exist_ok=True)
     return sorted(repack_as_wheel(distribution, out).name

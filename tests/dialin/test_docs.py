@@ -1,4 +1,4 @@
-"""The README's dial-in section is true: the CLI transcript is real output, the example parses, options exist."""
+"""The dial-in page is true: the CLI transcript is real output, the example parses, every option is named."""
 
 from __future__ import annotations
 
@@ -10,16 +10,12 @@ from pathlib import Path
 import pytest
 
 from mediacheck.cli import build_parser, main
-
-README = Path(__file__).resolve().parents[2] / "README.md"
+from tests.support.docs import read_doc
 
 
 def section() -> str:
-    """The text between the dial-in section markers."""
-    text = README.read_text(encoding="utf-8")
-    match = re.search(r"<!-- section:dialin -->(.*?)<!-- /section:dialin -->", text, re.S)
-    assert match is not None
-    return match.group(1)
+    """The text of docs/dialin.md."""
+    return read_doc("dialin")
 
 
 def test_cli_transcript_is_real_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -46,7 +42,7 @@ def test_library_example_lints_before_it_creates() -> None:
 
 
 def test_every_option_is_documented() -> None:
-    """Every option of `mediacheck dialin-config` appears in the dial-in section."""
+    """Every option of `mediacheck dialin-config` appears on the dial-in page."""
     subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     parser = subparsers.choices["dialin-config"]
     options = [opt for action in parser._actions for opt in action.option_strings]

@@ -1,4 +1,4 @@
-"""The README's profiles section shows real runs, names every built-in with its source, and every code is tabled."""
+"""The profiles page shows real runs, names every built-in with its source, and every code is tabled."""
 
 from __future__ import annotations
 
@@ -7,29 +7,26 @@ import re
 import pytest
 
 from mediacheck._profiles import BUILTIN_PROFILES
-from tests.cli.test_docs import _CONSOLE, _SECTION, README, _comparable, _examples, run_example
 from tests.core.test_docs import CODE, ROOT, _table_codes
+from tests.support.docs import cli_examples, comparable, read_doc, run_example
 
 
 def _profiles_section() -> str:
-    for match in _SECTION.finditer(README.read_text()):
-        if match.group("name") == "profiles":
-            return match.group("body")
-    raise AssertionError("README.md has no profiles section")
+    return read_doc("profiles")
 
 
-EXAMPLES = [example for block in _CONSOLE.finditer(_profiles_section()) for example in _examples(block.group("body"))]
+EXAMPLES = cli_examples(_profiles_section())
 
 
 @pytest.mark.parametrize(("command", "expected"), EXAMPLES, ids=[c[:60] for c, _ in EXAMPLES])
 def test_profile_examples_are_literal(command: str, expected: str) -> None:
-    """Each `$ mediacheck ...` of the profiles section prints exactly what the README shows."""
+    """Each `$ mediacheck ...` of the profiles page prints exactly what the page shows."""
     assert EXAMPLES
-    assert _comparable(run_example(command)) == _comparable(expected)
+    assert comparable(run_example(command)) == comparable(expected)
 
 
 def test_every_builtin_and_its_sources_are_documented() -> None:
-    """Each built-in profile has a row, and each of its source pages is linked from the section."""
+    """Each built-in profile has a row, and each of its source pages is linked from the page."""
     section = _profiles_section()
     for name, profile in BUILTIN_PROFILES.items():
         assert re.search(rf"^\| `{name}`", section, flags=re.MULTILINE), name

@@ -288,7 +288,7 @@ class TestConnectionCap:
 
 
 def test_the_documented_uvicorn_command_applies_the_same_limits() -> None:
-    """The README's `uvicorn ... --http mediacheck.service.server:GuardedHttpProtocol ...` line caps headers too."""
+    """The documented `uvicorn ... --http mediacheck.service.server:GuardedHttpProtocol ...` line caps headers too."""
     port = _free_port()
     service = _start([sys.executable, "-m", "uvicorn", "mediacheck.service.app:app", "--port", str(port),
                       "--http", "mediacheck.service.server:GuardedHttpProtocol", "--loop", "asyncio", "--ws", "none",
