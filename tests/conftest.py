@@ -1,10 +1,12 @@
-"""Fixtures every test package shares: a clean network environment and the paths of the committed media."""
+"""Fixtures every test package shares: a clean network environment, the committed media and media ffmpeg makes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+
+from tests.support.media import MediaFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -36,3 +38,9 @@ def ffmpeg_exe() -> str:
         return find_ffmpeg()
     except AudioToolsMissingError as exc:
         pytest.fail(f"no ffmpeg for the tests: {exc}")
+
+
+@pytest.fixture(scope="session")
+def make_media(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> MediaFactory:
+    """The one maker of test media: each distinct file is encoded by ffmpeg once per session, then shared."""
+    return MediaFactory(ffmpeg_exe, tmp_path_factory.mktemp("media"))

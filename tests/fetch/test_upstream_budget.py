@@ -20,7 +20,8 @@ from mediacheck._fetch_budget import (
     FetchBudget,
     UpstreamTooCostly,
 )
-from tests.fetch.conftest import LOOPBACK, fetch_with, make_mp3
+from tests.fetch.conftest import LOOPBACK, fetch_with
+from tests.support.media import MediaFactory
 from tests.support.servers import LoopbackServer, RawResponder, RawServer, Static, response_head
 
 INTERIM = b"HTTP/1.1 102 Processing\r\n\r\n"
@@ -101,9 +102,9 @@ class TestInterimResponses:
 
 
 @pytest.fixture(scope="module")
-def dense_mp3(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+def dense_mp3(make_media: MediaFactory) -> bytes:
     """A 50-second 320 kbps MP3 (2 MB): passes, and has no early verdict to hide behind."""
-    return make_mp3(ffmpeg_exe, tmp_path_factory.mktemp("mp3") / "dense.mp3", 50, "320k").read_bytes()
+    return make_media.tone_mp3(50, "320k").read_bytes()
 
 
 class TestFragmentedBodies:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwrig
 
 from mediacheck.service.app import create_app
 from tests.service.conftest import make_settings, run_uvicorn
+from tests.support.media import MediaFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
@@ -149,11 +149,8 @@ def wait_for_verdict(watched: WatchedPage, where: str = "#check-result") -> Loca
 
 
 @pytest.fixture(scope="session")
-def rough_edges_mp3(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def rough_edges_mp3(make_media: MediaFactory) -> Path:
     """10 s: 3 s of silence, 4 s of a hard-clipped tone, 3 s of silence. Passes, with listening warnings."""
-    out = tmp_path_factory.mktemp("web-media") / "rough-edges.mp3"
     graph = ("sine=frequency=440:sample_rate=44100:duration=4,volume=20dB,aformat=sample_fmts=s16,"
              "adelay=3s:all=1,apad=pad_dur=3")
-    subprocess.run([ffmpeg_exe, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", graph, "-ac", "1",
-                    "-c:a", "libmp3lame", "-b:a", "64k", str(out)], check=True, timeout=60)
-    return out
+    return make_media.encode(graph, "-ac", "1", "-c:a", "libmp3lame", "-b:a", "64k")
