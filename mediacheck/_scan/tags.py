@@ -114,7 +114,7 @@ def _read_with_mutagen(tag: bytes) -> dict[str, Any]:
     try:
         from mutagen.id3 import ID3
 
-        parsed: Any = ID3(io.BytesIO(tag))  # type: ignore[no-untyped-call]
+        parsed: Any = ID3(io.BytesIO(tag))
     except Exception:  # mutagen raises many kinds on damaged tags; an unreadable tag is not a verdict
         return {"readable": False}
     pictures = [{"mime": frame.mime, "type": int(frame.type), "bytes": len(frame.data)}

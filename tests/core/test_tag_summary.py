@@ -27,7 +27,7 @@ ID3V2_FIXTURES = sorted(p for p in FIXTURES.glob("*.mp3") if p.read_bytes()[:3] 
 
 def _mutagen_summary(data: bytes) -> dict[str, Any]:
     """Title, artist and pictures as mutagen reads them from the whole tag at the start of ``data``."""
-    tag = ID3(io.BytesIO(data))  # type: ignore[no-untyped-call]
+    tag = ID3(io.BytesIO(data))
 
     def text(frame_id: str) -> str | None:
         frame = tag.get(frame_id)
@@ -46,11 +46,11 @@ def _summary(data: bytes) -> dict[str, Any]:
 
 def _tagged(version: int, *frames: Any) -> bytes:
     """FRAMES behind an ID3v2.3 or v2.4 tag of ``frames``, written by mutagen."""
-    tag = ID3()  # type: ignore[no-untyped-call]
+    tag = ID3()
     for frame in frames:
         tag.add(frame)
     out = io.BytesIO()
-    tag.save(out, v2_version=version, padding=lambda info: 0)  # type: ignore[no-untyped-call]
+    tag.save(out, v2_version=version, padding=lambda info: 0)
     return out.getvalue() + FRAMES
 
 
