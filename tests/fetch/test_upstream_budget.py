@@ -9,12 +9,14 @@ from __future__ import annotations
 import socket
 import threading
 
+import httpcore2
 import pytest
 
 from mediacheck import Limits
 from mediacheck._fetch import SafeFetcher
 from mediacheck._fetch_budget import (
     FREE_BODY_EVENTS,
+    FREE_FRAMING_BYTES,
     MAX_INTERIM_RESPONSES,
     MIN_BYTES_PER_EVENT,
     FetchBudget,
@@ -109,6 +111,12 @@ def dense_mp3(make_media: MediaFactory) -> bytes:
 
 class TestFragmentedBodies:
     """A body in tiny pieces (or buried in framing) is refused after a bounded amount of work."""
+
+    def test_the_framing_allowance_covers_one_read(self) -> None:
+        """A read is checked before its body bytes count, so the free allowance must hold one whole read: were
+        httpcore2 to read more at a time, every plain download past the allowance would be refused."""
+        assert httpcore2.HTTP11Connection.READ_NUM_BYTES <= FREE_FRAMING_BYTES
+        assert httpcore2.AsyncHTTP11Connection.READ_NUM_BYTES <= FREE_FRAMING_BYTES
 
     @pytest.mark.parametrize("mode", ["sync", "async"])
     def test_one_byte_chunks_are_refused(self, mode: str, dense_mp3: bytes) -> None:
