@@ -8,11 +8,18 @@ default check (which stops at the 60 s / 10 MB verdict). Then the worst case: ea
 ``fixtures/hostile.py`` checked with the default limits in 64 KiB chunks (as a fetch or an upload feeds it), CPU
 time and the bytes read before the verdict. Results go to ``benchmarks/_work/bench_scan.json`` and are printed
 as the Markdown tables docs/performance.md quotes.
+
+``--baseline COMMIT`` instead compares this package with itself as it was at COMMIT (loaded beside it as
+``mediacheck_base``, see ``bench_profiles.load_baseline``), round by round in one process so machine load hits
+both alike: the full scan of each large file and the CPU of each hostile body, medians and best of ``--rounds``,
+with the ratio new/old. This is how a change to the scanner shows it costs the frame loop nothing.
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
+import importlib
 import json
 import statistics
 import subprocess
@@ -87,11 +94,61 @@ def _peak_memory(path: Path) -> int:
         tracemalloc.stop()
 
 
+def _hostile_check_with(inspector_class: Any, data: bytes) -> None:
+    inspector = inspector_class()
+    for at in range(0, len(data), 64 * 1024):
+        if inspector.feed(data[at:at + 64 * 1024]):
+            break
+    inspector.finish()
+
+
+def compare_with(commit: str, rounds: int) -> None:
+    """Time the full scans and the hostile bodies against the package at ``commit``, alternating, and print both."""
+    from benchmarks.bench_profiles import load_baseline
+
+    base = load_baseline(commit)
+    base_inspector = importlib.import_module("mediacheck_base._inspector").Inspector
+    base_unlimited = base.Limits(size_limit_bytes=10**12, duration_limit_s=1e9)
+    cases: dict[str, tuple[Any, Any, Any]] = {}
+    for name in FILES:
+        path = LARGE / name
+        cases[name] = (time.perf_counter, functools.partial(base.check_file, path, limits=base_unlimited),
+                       functools.partial(check_file, path, limits=UNLIMITED))
+    for name, build in WORST_CASES.items():
+        data = build(HOSTILE_BYTES)
+        cases[f"hostile: {name}"] = (time.process_time, functools.partial(_hostile_check_with, base_inspector, data),
+                                     functools.partial(_hostile_check_with, Inspector, data))
+    print(f"median (best) of {rounds} alternating rounds; baseline {commit} vs this tree\n")
+    print("| case | baseline | this tree | ratio (median) | ratio (best) |")
+    print("|---|---:|---:|---:|---:|")
+    for name, (clock, old, new) in cases.items():
+        old(), new()  # warm the page cache and the lookup tables
+        timings: dict[str, list[float]] = {"old": [], "new": []}
+        for turn in range(rounds):
+            order = (("old", old), ("new", new)) if turn % 2 == 0 else (("new", new), ("old", old))
+            for key, action in order:
+                started = clock()
+                action()
+                timings[key].append(clock() - started)
+        med = {key: statistics.median(values) for key, values in timings.items()}
+        best = {key: min(values) for key, values in timings.items()}
+        print(f"| {name} | {med['old'] * 1000:.1f} ({best['old'] * 1000:.1f}) ms "
+              f"| {med['new'] * 1000:.1f} ({best['new'] * 1000:.1f}) ms "
+              f"| {med['new'] / med['old']:.3f} | {best['new'] / best['old']:.3f} |")
+
+
 def main() -> None:
     """Run the benchmark, write the JSON results and print the Markdown table."""
+    parser = argparse.ArgumentParser(description="Benchmark the core scan.")
+    parser.add_argument("--baseline", metavar="COMMIT", help="compare the scan with the package as it was at COMMIT")
+    parser.add_argument("--rounds", type=int, default=11, help="alternating rounds with --baseline (default 11)")
+    args = parser.parse_args()
     manifest_path = LARGE / "manifest.json"
     if not manifest_path.exists():
         subprocess.run([sys.executable, str(ROOT / "fixtures" / "make_fixtures.py"), "--large-only"], check=True)
+    if args.baseline:
+        compare_with(args.baseline, args.rounds)
+        return
     truth = {e["file"]: e for e in json.loads(manifest_path.read_text())["fixtures"]}
     rows: list[dict[str, Any]] = []
     for name in FILES:

@@ -30,6 +30,8 @@ MAX_INTERIM_RESPONSES = 8
 FREE_BODY_EVENTS = 4096
 MIN_BYTES_PER_EVENT = 256
 MAX_FRAMING_FACTOR = 2
+# At least one read (httpcore2 reads 64 KiB at a time): each read is checked before the body bytes it carries
+# are counted, so a smaller allowance refuses the first read of any plain download (measured with 256 KiB reads).
 FREE_FRAMING_BYTES = 64 * 1024
 
 # Status lines are counted in the bytes read before the answer's head is done: h11 itself bounds each head

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import urllib.request
 
-from tests.support.servers import LoopbackServer, Redirect, Static, Stream
+from tests.support.servers import LoopbackServer, Redirect, Route, Static, Stream
 
 
 def test_static_redirect_and_stream_routes() -> None:
     """A static body, a redirect to it and a chunked stream all arrive intact, and hits are counted."""
-    routes = {
+    routes: dict[str, Route] = {
         "/a.mp3": Static(b"abc" * 1000),
         "/go": Redirect("/a.mp3"),
         "/s": Stream(lambda: (b"x" * 10 for _ in range(3))),

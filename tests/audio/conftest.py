@@ -16,48 +16,42 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.media import MediaFactory
+
 Media = Callable[[str], Path]
 
 # A steady 440 Hz tone at -12 dBFS peak (-15 dBFS RMS, about -16 LUFS): loud enough to sound, far from clipping.
 _TONE = "sine=frequency=440:sample_rate=44100:duration={d},volume=2"
 _MP3 = ("-c:a", "libmp3lame")
 
-# name -> (lavfi graph, output options, file name)
+# name -> (lavfi graph, output options, file suffix)
 _RECIPES: dict[str, tuple[str, tuple[str, ...], str]] = {
-    "wav": (_TONE.format(d=65), ("-ac", "2", "-c:a", "pcm_s16le"), "designer.wav"),
-    "m4a": (_TONE.format(d=20), ("-ac", "2", "-c:a", "aac", "-b:a", "96k"), "phone.m4a"),
-    "flac": (_TONE.format(d=20), ("-ac", "2", "-c:a", "flac"), "lossless.flac"),
-    "ogg": (_TONE.format(d=20), ("-ac", "2", "-c:a", "libvorbis", "-q:a", "2"), "song.ogg"),
-    "mp3_61s": (_TONE.format(d=61), ("-ac", "1", *_MP3, "-b:a", "64k"), "sixty-one.mp3"),
-    "mp3_segment": (_TONE.format(d=60), ("-ac", "1", *_MP3, "-b:a", "32k"), "segment.mp3"),
-    "mp3_320k_stereo": (_TONE.format(d=30), ("-ac", "2", *_MP3, "-b:a", "320k"), "stereo-320k.mp3"),
-    "mp3_short": (_TONE.format(d=8), ("-ac", "1", *_MP3, "-b:a", "64k"), "short.mp3"),
-    "mp3_for_corrupting": (_TONE.format(d=20), ("-ac", "2", *_MP3, "-b:a", "128k"), "intact.mp3"),
-    "silent": ("anullsrc=r=44100:cl=mono:d=6", (*_MP3, "-b:a", "64k"), "silent.mp3"),
+    "wav": (_TONE.format(d=65), ("-ac", "2", "-c:a", "pcm_s16le"), ".wav"),
+    "m4a": (_TONE.format(d=20), ("-ac", "2", "-c:a", "aac", "-b:a", "96k"), ".m4a"),
+    "flac": (_TONE.format(d=20), ("-ac", "2", "-c:a", "flac"), ".flac"),
+    "ogg": (_TONE.format(d=20), ("-ac", "2", "-c:a", "libvorbis", "-q:a", "2"), ".ogg"),
+    "mp3_61s": (_TONE.format(d=61), ("-ac", "1", *_MP3, "-b:a", "64k"), ".mp3"),
+    "mp3_segment": (_TONE.format(d=60), ("-ac", "1", *_MP3, "-b:a", "32k"), ".mp3"),
+    "mp3_320k_stereo": (_TONE.format(d=30), ("-ac", "2", *_MP3, "-b:a", "320k"), ".mp3"),
+    "mp3_short": (_TONE.format(d=8), ("-ac", "1", *_MP3, "-b:a", "64k"), ".mp3"),
+    "mp3_for_corrupting": (_TONE.format(d=20), ("-ac", "2", *_MP3, "-b:a", "128k"), ".mp3"),
+    "silent": ("anullsrc=r=44100:cl=mono:d=6", (*_MP3, "-b:a", "64k"), ".mp3"),
     "leading_silence": (_TONE.format(d=6) + ",adelay=5s:all=1", ("-ac", "1", *_MP3, "-b:a", "64k"),
-                        "late-start.mp3"),
+                        ".mp3"),
     "trailing_silence": (_TONE.format(d=6) + ",apad=pad_dur=4", ("-ac", "1", *_MP3, "-b:a", "64k"),
-                         "dead-air-end.mp3"),
+                         ".mp3"),
     # +20 dB on ffmpeg's -18 dBFS sine, then 16-bit: hard-clipped flat tops, as a too-hot export would have.
     "clipped": ("sine=frequency=440:sample_rate=44100:duration=6,volume=20dB,aformat=sample_fmts=s16",
-                ("-ac", "1", *_MP3, "-b:a", "64k"), "clipped.mp3"),
+                ("-ac", "1", *_MP3, "-b:a", "64k"), ".mp3"),
     # -30 dB on the tone: about -46 LUFS, above the silence threshold but far under a phone line's needs.
-    "quiet": (_TONE.format(d=6) + ",volume=-30dB", ("-ac", "1", *_MP3, "-b:a", "64k"), "whisper.mp3"),
+    "quiet": (_TONE.format(d=6) + ",volume=-30dB", ("-ac", "1", *_MP3, "-b:a", "64k"), ".mp3"),
 }
 
 LONG_INPUTS = ("wav", "mp3_61s", "mp3_10min")
 
 
-def _make(ffmpeg: str, name: str, folder: Path) -> Path:
-    graph, options, filename = _RECIPES[name]
-    out = folder / filename
-    subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", graph, *options,
-                    str(out)], check=True, timeout=60)
-    return out
-
-
 @pytest.fixture(scope="session")
-def media(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> Media:
+def media(ffmpeg_exe: str, make_media: MediaFactory, tmp_path_factory: pytest.TempPathFactory) -> Media:
     """Make (once per session) and return the path of a named test input; tests must not modify them."""
     folder = tmp_path_factory.mktemp("audio-media")
     made: dict[str, Path] = {}
@@ -96,7 +90,8 @@ def media(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> Media:
             path = folder / "empty.wav"
             path.write_bytes(b"")
         else:
-            path = _make(ffmpeg_exe, name, folder)
+            graph, options, suffix = _RECIPES[name]
+            path = make_media.encode(graph, *options, suffix=suffix)
         made[name] = path
         return path
 

@@ -174,6 +174,7 @@ class TestRefusals:
         assert caught.value.reason == "empty"
         assert _leftovers(tmp_path, set()) == []
 
+    @pytest.mark.ffmpeg
     def test_undecodable_input_quotes_ffmpeg(self, tmp_path: Path) -> None:
         """Random bytes named .wav are refused with ffmpeg's own reason, not a wrapper or a traceback."""
         src = tmp_path / "noise.wav"
@@ -183,6 +184,7 @@ class TestRefusals:
         assert caught.value.reason == "undecodable"
         assert _leftovers(tmp_path, {"noise.wav"}) == []
 
+    @pytest.mark.ffmpeg
     def test_missing_input(self, tmp_path: Path) -> None:
         """A path with no file behind it is a FixError saying so."""
         with pytest.raises(FixError, match="no file"):
@@ -292,6 +294,7 @@ class TestUrlInput:
         assert caught.value.reason.startswith("access.")
         assert _leftovers(tmp_path, set()) == []
 
+    @pytest.mark.ffmpeg
     def test_html_served_as_a_url_is_refused(self, tmp_path: Path) -> None:
         """A share page served with status 200 is refused as not audio."""
         page = b"<!DOCTYPE html><html><body>Sign in to download</body></html>"

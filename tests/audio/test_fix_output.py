@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mediacheck import fix_file
+from mediacheck import UsageError, fix_file
 from mediacheck.cli import main
 from tests.audio.conftest import Media
 
@@ -82,6 +82,23 @@ class TestOutputMustBeAPlainFile:
         assert code == 2
         assert "name the file itself" in _one_clean_line(err)
         assert real.read_bytes() == b"keep"
+
+    def test_output_swapped_for_a_link_while_converting_is_not_replaced(
+            self, media: Media, ffmpeg_exe: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """--force checks OUTPUT again when publishing: a regular file turned into a symbolic link while ffmpeg ran
+        is refused then, the file it points at is untouched, and no temporary file is left."""
+        output, real = tmp_path / "hold.mp3", tmp_path / "real.mp3"
+        output.write_bytes(b"old")
+        real.write_bytes(b"keep")
+        swapper = tmp_path / "swapping-ffmpeg"
+        swapper.write_text(f'#!/bin/sh\nrm -f "{output}" && ln -s "{real}" "{output}"\nexec "{ffmpeg_exe}" "$@"\n')
+        swapper.chmod(0o755)
+        monkeypatch.setenv("MEDIACHECK_FFMPEG", str(swapper))
+        with pytest.raises(UsageError, match="is a symbolic link"):
+            fix_file(media("mp3_61s"), output, overwrite=True)
+        assert output.is_symlink()
+        assert real.read_bytes() == b"keep"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["hold.mp3", "real.mp3", "swapping-ffmpeg"]
 
     def test_dash_is_refused_not_written_as_a_file(self, media: Media, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str],

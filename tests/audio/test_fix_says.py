@@ -40,6 +40,7 @@ class TestWhatFixDid:
                                     "faded out over the last 1.5 s; downmixed stereo to mono; resampled 44,100 Hz "
                                     "to 22,050 Hz; converted WAV (pcm_s16le) to MP3 at 64 kbps CBR.")
 
+    @pytest.mark.ffmpeg
     def test_too_long_fixture_on_the_command_line(self, fixtures_dir: Path, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
         """The 75 s fixture: the text output says it was cut from 75.0 s to 59.0 s and re-encoded, then PASS."""
@@ -141,6 +142,7 @@ class TestPassingInputIsLeftAlone:
         assert report.written
         assert "normalized" in [c.code for c in report.changes]
 
+    @pytest.mark.ffmpeg
     def test_a_file_with_warnings_is_fixed(self, fixtures_dir: Path, tmp_path: Path) -> None:
         """A file that passes with a warning (a cut-off last frame) is re-encoded: fix removes what it warns of."""
         src = fixtures_dir / "truncated-mid-frame.mp3"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from mediacheck import FixError, check_file, fix_file
+from mediacheck._ffmpeg import input_arguments
 from tests.audio.conftest import Media
+from tests.support.servers import LoopbackServer, Static
 
 
 def _playlist(folder: Path, segment: str) -> Path:
@@ -49,3 +52,36 @@ def test_protocol_looking_file_names_are_files(media: Media, tmp_path: Path, mon
     assert fixed.ok
     assert fixed.media is not None
     assert fixed.media.duration_s == pytest.approx(8.0, abs=0.05)
+
+
+def test_a_playlist_naming_a_url_fetches_nothing(media: Media, tmp_path: Path) -> None:
+    """An HLS playlist whose segment is a loopback URL: neither the deep check nor fix makes ffmpeg connect to it."""
+    with LoopbackServer({"/hold.mp3": Static(media("mp3_short").read_bytes())}) as server:
+        playlist = _playlist(tmp_path, server.url("/hold.mp3"))
+        report = check_file(playlist, deep=True)
+        with pytest.raises(FixError):
+            fix_file(playlist, tmp_path / "fixed.mp3")
+    assert report.media is not None
+    assert report.media.audio is not None
+    assert report.media.audio["decoded"] is False
+    assert server.hits == {}
+
+
+def test_the_protocol_whitelist_alone_refuses_a_url(ffmpeg_exe: str, media: Media) -> None:
+    """Layer by layer: even handed a URL (as a playlist-like demuxer would hand one on), ffmpeg under
+    input_arguments' options opens no protocol but ``file``; the same run without them fetches the URL."""
+    local = media("mp3_short")
+    arguments = input_arguments(local)
+    options = arguments[:arguments.index("-i")]
+    with LoopbackServer({"/hold.mp3": Static(local.read_bytes())}) as server:
+        url = server.url("/hold.mp3")
+        guarded = subprocess.run([ffmpeg_exe, "-nostdin", "-hide_banner", *options, "-i", url, "-f", "null", "-"],
+                                 capture_output=True, check=False, timeout=60)
+        refused_hits = sum(server.hits.values())
+        unguarded = subprocess.run([ffmpeg_exe, "-nostdin", "-hide_banner", "-i", url, "-f", "null", "-"],
+                                   capture_output=True, check=False, timeout=60)
+    assert guarded.returncode != 0
+    assert b"not on whitelist" in guarded.stderr
+    assert refused_hits == 0
+    assert unguarded.returncode == 0  # the control: this URL is fetched by an ffmpeg without the whitelist
+    assert server.hits["/hold.mp3"] >= 1

@@ -1,4 +1,4 @@
-"""Helpers for the CLI tests: run `mediacheck` in-process or as a real process, and make real MP3 files."""
+"""Helpers for the CLI tests: run `mediacheck` in-process or as a real process, and a folder of real media."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from mediacheck.cli import main
+from tests.support.media import MediaFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,25 +58,18 @@ def run_process(args: Sequence[str], *, stdin: bytes = b"", env: Mapping[str, st
     return CliRun(done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"))
 
 
-def _encode(ffmpeg: str, out: Path, seconds: float, *extra: str) -> Path:
-    subprocess.run([ffmpeg, "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
-                    "-c:a", "libmp3lame", *extra, str(out)], check=True, timeout=60)
-    return out
-
-
 @pytest.fixture(scope="session")
-def media_dir(tmp_path_factory: pytest.TempPathFactory, ffmpeg_exe: str) -> Path:
-    """A folder of real media made once per session: short MP3s that pass, and files that fail."""
+def media_dir(tmp_path_factory: pytest.TempPathFactory, make_media: MediaFactory) -> Path:
+    """A folder of media made once per session: a short MP3 that passes, and a file that fails."""
     folder = tmp_path_factory.mktemp("cli-media")
-    _encode(ffmpeg_exe, folder / "short.mp3", 2, "-b:a", "64k")
-    _encode(ffmpeg_exe, folder / "mono.mp3", 1.5, "-ac", "1", "-b:a", "32k")
+    (folder / "short.mp3").write_bytes(make_media.tone_mp3(2).read_bytes())
     (folder / "notes.mp3").write_text("these are notes, not audio\n")
     return folder
 
 
 @pytest.fixture
 def short_mp3(media_dir: Path) -> Path:
-    """A 2-second MP3 that passes every default limit."""
+    """A 2-second 64 kbps mono MP3 that passes every default limit."""
     return media_dir / "short.mp3"
 
 

@@ -86,6 +86,7 @@ class TestFixFirst:
         hint = _hint(run_cli("check", "--format", "json", str(fixtures_dir / name)).out, "format.not-mp3")
         assert "mediacheck fix" not in hint
 
+    @pytest.mark.ffmpeg
     def test_the_suggested_command_works(self, run_cli: RunCli, fixtures_dir: Path, tmp_path: Path) -> None:
         """Running the command the hint gives (on a copy of the 75 s file) writes a file that passes."""
         target = tmp_path / "long.mp3"

@@ -48,7 +48,7 @@ def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ("mediach
 
 def _options(parser: argparse.ArgumentParser) -> list[str]:
     """The option strings a reader must find: the long form(s), or the short one when there is no long form."""
-    names = []
+    names: list[str] = []
     for action in parser._actions:
         if not action.option_strings or isinstance(action, argparse._HelpAction):
             continue

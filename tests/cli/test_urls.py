@@ -13,11 +13,12 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.cli.conftest import ROOT, RunCli
-from tests.support.servers import LoopbackServer, Redirect, Static, Stream
+from tests.support.servers import LoopbackServer, Redirect, Route, Static, Stream
 
 LOOPBACK = "127.0.0.0/8"
 
@@ -33,7 +34,7 @@ def server(media_dir: Path) -> Iterator[LoopbackServer]:
             time.sleep(0.05)
             yield b"\x00"
 
-    routes = {
+    routes: dict[str, Route] = {
         "/hold.mp3": Static(short_mp3.read_bytes()),
         "/batch.mp3": Static(short_mp3.read_bytes()),
         "/unvisited.mp3": Static(short_mp3.read_bytes()),
@@ -45,7 +46,7 @@ def server(media_dir: Path) -> Iterator[LoopbackServer]:
         yield running
 
 
-def _results(out: str) -> list[dict[str, object]]:
+def _results(out: str) -> list[dict[str, Any]]:
     return list(json.loads(out)["results"])
 
 

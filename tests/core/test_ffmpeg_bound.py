@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from mediacheck import check_bytes
 from mediacheck._scan.mpeg import FRAME_LENGTH
+from tests.support.media import MediaFactory
 
 pytestmark = pytest.mark.ffmpeg
 
@@ -65,23 +66,19 @@ def _lame_style(stream: Stream) -> Stream:
     return Stream(stream.name + "-lame", stream.rate, stream.id3, bytes(info), stream.frames)
 
 
-def _encode(ffmpeg: str, out: Path, seconds: float, rate: int, *args: str) -> bytes:
-    subprocess.run([ffmpeg, "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                    f"anoisesrc=d={seconds}:c=brown:r={rate}:a=0.3:seed=11", "-ac", "1", "-c:a", "libmp3lame", *args,
-                    str(out)], check=True)
-    return out.read_bytes()
+def _encode(make_media: MediaFactory, seconds: float, rate: int, *args: str) -> bytes:
+    return make_media.encode(f"anoisesrc=d={seconds}:c=brown:r={rate}:a=0.3:seed=11", "-ac", "1", "-c:a", "libmp3lame",
+                             *args).read_bytes()
 
 
 @pytest.fixture(scope="module")
-def streams(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> list[Stream]:
+def streams(make_media: MediaFactory) -> list[Stream]:
     """Small real encodes: MPEG-2 with a Lavc Info frame and the same LAME-style, MPEG-1 CBR with no header, MPEG-1
     VBR with a Xing frame (and LAME-style), MPEG-2.5 with an Info frame."""
-    tmp = tmp_path_factory.mktemp("bound")
-    lavc = _split("lavc", 22050, _encode(ffmpeg_exe, tmp / "a.mp3", 1.3, 22050, "-b:a", "32k"), has_info=True)
-    plain = _split("plain", 44100, _encode(ffmpeg_exe, tmp / "b.mp3", 1.2, 44100, "-b:a", "48k", "-write_xing", "0"),
-                   has_info=False)
-    vbr = _split("vbr", 48000, _encode(ffmpeg_exe, tmp / "c.mp3", 1.1, 48000, "-q:a", "6"), has_info=True)
-    low = _split("mpeg25", 8000, _encode(ffmpeg_exe, tmp / "d.mp3", 1.6, 8000, "-b:a", "8k"), has_info=True)
+    lavc = _split("lavc", 22050, _encode(make_media, 1.3, 22050, "-b:a", "32k"), has_info=True)
+    plain = _split("plain", 44100, _encode(make_media, 1.2, 44100, "-b:a", "48k", "-write_xing", "0"), has_info=False)
+    vbr = _split("vbr", 48000, _encode(make_media, 1.1, 48000, "-q:a", "6"), has_info=True)
+    low = _split("mpeg25", 8000, _encode(make_media, 1.6, 8000, "-b:a", "8k"), has_info=True)
     return [lavc, _lame_style(lavc), plain, vbr, _lame_style(vbr), low]
 
 

@@ -16,6 +16,7 @@ import pytest
 from mediacheck import check_bytes
 from mediacheck._scan.mpeg import FRAME_LENGTH
 from mediacheck._scan.xing import VbrHeader, effective_frame_count
+from tests.support.media import MediaFactory
 
 pytestmark = pytest.mark.ffmpeg
 
@@ -44,13 +45,10 @@ class Parts:
 
 
 @pytest.fixture(scope="module")
-def parts(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> Parts:
+def parts(make_media: MediaFactory) -> Parts:
     """A 10 s, 128 kbps mono encode with FFmpeg's gapless Info header."""
-    out = tmp_path_factory.mktemp("layouts") / "ten.mp3"
-    subprocess.run([ffmpeg_exe, "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                    f"anoisesrc=d=10:c=brown:r={RATE}:a=0.3:seed=5", "-ac", "1", "-c:a", "libmp3lame", "-b:a",
-                    "128k", str(out)], check=True)
-    return Parts(out.read_bytes())
+    return Parts(make_media.encode(f"anoisesrc=d=10:c=brown:r={RATE}:a=0.3:seed=5", "-ac", "1", "-c:a", "libmp3lame",
+                                   "-b:a", "128k").read_bytes())
 
 
 def _decoded(ffmpeg: str, data: bytes, tmp_path: Path) -> int:
@@ -201,13 +199,10 @@ def _decoder_seconds(ffmpeg: str, data: bytes, tmp_path: Path) -> float:
 
 
 @pytest.fixture(scope="module")
-def low_frames(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+def low_frames(make_media: MediaFactory) -> list[bytes]:
     """The audio frames of an 8 kHz, 8 kbps MPEG-2.5 encode (72 bytes each): the property test's smallest."""
-    out = tmp_path_factory.mktemp("stray") / "low.mp3"
-    subprocess.run([ffmpeg_exe, "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                    "anoisesrc=d=1.6:c=brown:r=8000:a=0.3:seed=11", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "8k",
-                    "-write_xing", "0", "-id3v2_version", "0", str(out)], check=True)
-    data = out.read_bytes()
+    data = make_media.encode("anoisesrc=d=1.6:c=brown:r=8000:a=0.3:seed=11", "-ac", "1", "-c:a", "libmp3lame",
+                             "-b:a", "8k", "-write_xing", "0", "-id3v2_version", "0").read_bytes()
     return [data[at:at + 72] for at in range(0, len(data) - 71, 72)]
 
 

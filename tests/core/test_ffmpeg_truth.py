@@ -10,6 +10,7 @@ import pytest
 
 from mediacheck import check_bytes, check_file
 from mediacheck._scan.mpeg import FRAME_LENGTH
+from tests.support.media import MediaFactory
 
 pytestmark = pytest.mark.ffmpeg
 
@@ -29,13 +30,12 @@ def _decode_samples(ffmpeg: str, path: Path) -> tuple[int, int]:
     (11025, 1, ["-q:a", "7"]),  # MPEG-2.5 VBR
     (12000, 2, ["-b:a", "16k", "-write_xing", "0"]),  # MPEG-2.5, no Xing header: no gapless info
 ])
-def test_fresh_encode_matches_decode(ffmpeg_exe: str, tmp_path: Path, rate: int, channels: int,
-                                     codec_args: list[str]) -> None:
+def test_fresh_encode_matches_decode(ffmpeg_exe: str, make_media: MediaFactory, tmp_path: Path, rate: int,
+                                     channels: int, codec_args: list[str]) -> None:
     """Playback duration equals ffmpeg's decoded samples over the rate, within 2 ms."""
     target = tmp_path / "fresh.mp3"
-    subprocess.run([ffmpeg_exe, "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                    f"anoisesrc=d=3.3:c=brown:r={rate}:a=0.3", "-ac", str(channels), "-c:a", "libmp3lame",
-                    *codec_args, str(target)], check=True)
+    target.write_bytes(make_media.encode(f"anoisesrc=d=3.3:c=brown:r={rate}:a=0.3", "-ac", str(channels),
+                                         "-c:a", "libmp3lame", *codec_args).read_bytes())
     samples, decoded_rate = _decode_samples(ffmpeg_exe, target)
     media = check_file(target).media
     assert media is not None

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from mediacheck._scan.mpeg import FRAME_LENGTH, FREE_FORMAT, SYNC_CANDIDATE, sync_pattern
+from mediacheck._scan.mpeg import (
+    FRAME_LENGTH,
+    FREE_FORMAT,
+    LOCK_MASK,
+    SYNC_CANDIDATE,
+    _byte_class,
+    _frame_length,
+    _free_format_header,
+    sync_pattern,
+)
 
 
 @pytest.mark.parametrize(("b1", "b2", "length"), [
@@ -47,3 +56,24 @@ def test_sync_patterns_find_only_legal_headers() -> None:
     assert match is not None
     assert match.start() == 100
     assert sync_pattern(0xFB90 & 0xFE0C).search(b"\xff\xf3\x84\x00") is None
+
+
+def test_tables_equal_the_per_header_reference_everywhere() -> None:
+    """The tables built field by field hold, for all 65,536 keys, what the per-header formula and flag say."""
+    assert tuple(_frame_length(k >> 8, k & 0xFF) for k in range(0x10000)) == FRAME_LENGTH
+    assert [bool(flag) for flag in FREE_FORMAT] == [_free_format_header(k >> 8, k & 0xFF) for k in range(0x10000)]
+
+
+def _brute_force_pattern(lock: int | None) -> bytes:
+    keys = [k for k in range(0xE000, 0x10000) if (FRAME_LENGTH[k] or FREE_FORMAT[k])
+            and (lock is None or k & LOCK_MASK == lock)]
+    return b"\xff" + _byte_class({k >> 8 for k in keys}) + _byte_class({k & 0xFF for k in keys})
+
+
+def test_sync_patterns_equal_a_search_of_every_key() -> None:
+    """Each stream kind's pattern (built from the 128 keys its lock leaves open) is the one a scan of all keys gives."""
+    locks = {k & LOCK_MASK for k in range(0xE000, 0x10000) if FRAME_LENGTH[k] or FREE_FORMAT[k]}
+    assert len(locks) == 27  # 3 versions x 3 layers x 3 sample rates
+    assert SYNC_CANDIDATE.pattern == _brute_force_pattern(None)
+    for lock in locks:
+        assert sync_pattern(lock).pattern == _brute_force_pattern(lock)

@@ -17,7 +17,16 @@ from tests.core.conftest import FIXTURES, chunks
 NOXING = (FIXTURES / "cbr-noxing-5s.mp3").read_bytes()
 _ID3_END = 10 + ((NOXING[6] << 21) | (NOXING[7] << 14) | (NOXING[8] << 7) | NOXING[9])
 FRAMES = NOXING[_ID3_END:]  # 5 s of 96 kbps frames, no tags, no Xing
-FRAME_COUNT = check_bytes(FRAMES).media.frames  # type: ignore[union-attr]
+
+
+def _frame_count(data: bytes) -> int:
+    media = check_bytes(data).media
+    assert media is not None
+    assert media.frames is not None
+    return media.frames
+
+
+FRAME_COUNT = _frame_count(FRAMES)
 
 
 def id3v2(body_size: int, *, footer: bool = False) -> bytes:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Sequence
 
 import pytest
+
+from tests.support.media import MediaFactory
 
 # TEST-NET addresses are refused by the guard, so a "public" answer must be a real public address; it is
 # only ever vetted, never connected to (nothing in these tests sends a request to it).
@@ -14,13 +15,9 @@ LOOPBACK = ("127.0.0.0/8",)
 
 
 @pytest.fixture(scope="session")
-def short_mp3(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+def short_mp3(make_media: MediaFactory) -> bytes:
     """A 2-second mono 32 kbps MP3: passes every hold-music rule."""
-    out = tmp_path_factory.mktemp("dialin-media") / "hold.mp3"
-    subprocess.run([ffmpeg_exe, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
-                    "-i", "sine=frequency=440:duration=2", "-ac", "1", "-codec:a", "libmp3lame", "-b:a", "32k",
-                    str(out)], check=True, timeout=60)
-    return out.read_bytes()
+    return make_media.tone_mp3(2, "32k").read_bytes()
 
 
 StubResolver = Callable[[str, int], Sequence[str]]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from mediacheck.cli import main
 from mediacheck.service.app import create_app
 from mediacheck.service.settings import Settings
 from tests.dialin.conftest import LOOPBACK, PUBLIC_ADDRESS, StubResolver
+from tests.support.media import MediaFactory
 from tests.support.servers import LoopbackServer, Static
 
 pytestmark = pytest.mark.ffmpeg
@@ -158,12 +158,9 @@ class TestDecisions:
         assert lenient.ok, lenient.to_dict()
 
     def test_duration_fails_when_either_duration_reaches_the_limit(
-            self, ffmpeg_exe: str, tmp_path: Path, public_resolver: tuple[StubResolver, list[str]]) -> None:
+            self, make_media: MediaFactory, public_resolver: tuple[StubResolver, list[str]]) -> None:
         """Decision 3: playback 1.99 s but all frames ≥ 2.0 s fails a 2-second limit, and reports both durations."""
-        out = tmp_path / "edge.mp3"
-        subprocess.run([ffmpeg_exe, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
-                        "-i", "sine=frequency=440:duration=1.99", "-ac", "1", "-codec:a", "libmp3lame", "-b:a", "32k",
-                        str(out)], check=True, timeout=60)
+        out = make_media.tone_mp3(1.99, "32k")
         resolve, _ = public_resolver
         with LoopbackServer({MUSIC: Static(out.read_bytes())}) as server:
             report = lint_dialin_config(example(server), allow_networks=LOOPBACK, resolver=resolve,

@@ -1,42 +1,30 @@
-"""Fixtures for the fetch tests: real MP3s made by ffmpeg, loopback allowances and stub resolvers."""
+"""Fixtures for the fetch tests: real MP3s (from the shared media maker), loopback allowances, stub resolvers."""
 
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import Sequence
-from pathlib import Path
 
 import pytest
 
 from mediacheck import Report
 from mediacheck._fetch import SafeFetcher
+from tests.support.media import MediaFactory
 
 # Loopback is denied by default; the tests that fetch from their own loopback servers exempt it explicitly.
 LOOPBACK = ("127.0.0.0/8",)
 
 
-def make_mp3(ffmpeg: str, path: Path, seconds: float, bitrate: str = "64k", channels: int = 1) -> Path:
-    """Encode ``seconds`` of a sine tone to MP3 (libmp3lame, CBR) at ``path``."""
-    subprocess.run(
-        [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-         f"sine=frequency=440:duration={seconds}:sample_rate=44100", "-ac", str(channels),
-         "-c:a", "libmp3lame", "-b:a", bitrate, str(path)],
-        check=True, timeout=60,
-    )
-    return path
-
-
 @pytest.fixture(scope="session")
-def short_mp3(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+def short_mp3(make_media: MediaFactory) -> bytes:
     """A 5-second 64 kbps mono MP3 (about 40 KB): a file every default limit accepts."""
-    return make_mp3(ffmpeg_exe, tmp_path_factory.mktemp("mp3") / "short.mp3", 5).read_bytes()
+    return make_media.tone_mp3(5).read_bytes()
 
 
 @pytest.fixture(scope="session")
-def long_mp3(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+def long_mp3(make_media: MediaFactory) -> bytes:
     """A 90-second 32 kbps mono MP3 (about 360 KB): too long for the 60-second limit."""
-    return make_mp3(ffmpeg_exe, tmp_path_factory.mktemp("mp3") / "long.mp3", 90, "32k").read_bytes()
+    return make_media.tone_mp3(90, "32k").read_bytes()
 
 
 class StubResolver:

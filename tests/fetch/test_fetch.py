@@ -21,6 +21,7 @@ from tests.support.servers import (
     LoopbackServer,
     RawServer,
     Redirect,
+    Route,
     Static,
     Stream,
     drip,
@@ -71,8 +72,9 @@ class TestGoodFile:
 
     def test_sync_and_async_give_the_same_report(self, short_mp3: bytes, long_mp3: bytes) -> None:
         """acheck_url and check_url agree on every field but the elapsed time, for a pass and a failure."""
-        routes = {"/a": Redirect("/hold.mp3"), "/hold.mp3": Static(short_mp3), "/long.mp3": Static(long_mp3),
-                  "/gone": Static(b"", status=404, content_type="text/plain")}
+        routes: dict[str, Route] = {"/a": Redirect("/hold.mp3"), "/hold.mp3": Static(short_mp3),
+                                    "/long.mp3": Static(long_mp3),
+                                    "/gone": Static(b"", status=404, content_type="text/plain")}
         with LoopbackServer(routes) as server:
             for path in ("/a", "/long.mp3", "/gone"):
                 sync = check_url(server.url(path), allow_networks=LOOPBACK)
@@ -129,7 +131,8 @@ class TestRedirects:
 
     def test_hops_are_recorded(self, short_mp3: bytes) -> None:
         """Each hop's URL, status and target appear in FetchInfo.redirects, in order."""
-        routes = {"/one": Redirect("/two", 301), "/two": Redirect("/hold.mp3", 307), "/hold.mp3": Static(short_mp3)}
+        routes: dict[str, Route] = {"/one": Redirect("/two", 301), "/two": Redirect("/hold.mp3", 307),
+                                    "/hold.mp3": Static(short_mp3)}
         with LoopbackServer(routes) as server:
             report = check_url(server.url("/one"), allow_networks=LOOPBACK)
         assert report.ok

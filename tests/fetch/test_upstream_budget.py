@@ -9,18 +9,21 @@ from __future__ import annotations
 import socket
 import threading
 
+import httpcore2
 import pytest
 
 from mediacheck import Limits
 from mediacheck._fetch import SafeFetcher
 from mediacheck._fetch_budget import (
     FREE_BODY_EVENTS,
+    FREE_FRAMING_BYTES,
     MAX_INTERIM_RESPONSES,
     MIN_BYTES_PER_EVENT,
     FetchBudget,
     UpstreamTooCostly,
 )
-from tests.fetch.conftest import LOOPBACK, fetch_with, make_mp3
+from tests.fetch.conftest import LOOPBACK, fetch_with
+from tests.support.media import MediaFactory
 from tests.support.servers import LoopbackServer, RawResponder, RawServer, Static, response_head
 
 INTERIM = b"HTTP/1.1 102 Processing\r\n\r\n"
@@ -101,13 +104,19 @@ class TestInterimResponses:
 
 
 @pytest.fixture(scope="module")
-def dense_mp3(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> bytes:
+def dense_mp3(make_media: MediaFactory) -> bytes:
     """A 50-second 320 kbps MP3 (2 MB): passes, and has no early verdict to hide behind."""
-    return make_mp3(ffmpeg_exe, tmp_path_factory.mktemp("mp3") / "dense.mp3", 50, "320k").read_bytes()
+    return make_media.tone_mp3(50, "320k").read_bytes()
 
 
 class TestFragmentedBodies:
     """A body in tiny pieces (or buried in framing) is refused after a bounded amount of work."""
+
+    def test_the_framing_allowance_covers_one_read(self) -> None:
+        """A read is checked before its body bytes count, so the free allowance must hold one whole read: were
+        httpcore2 to read more at a time, every plain download past the allowance would be refused."""
+        assert httpcore2.HTTP11Connection.READ_NUM_BYTES <= FREE_FRAMING_BYTES
+        assert httpcore2.AsyncHTTP11Connection.READ_NUM_BYTES <= FREE_FRAMING_BYTES
 
     @pytest.mark.parametrize("mode", ["sync", "async"])
     def test_one_byte_chunks_are_refused(self, mode: str, dense_mp3: bytes) -> None:

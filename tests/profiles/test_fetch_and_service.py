@@ -78,7 +78,7 @@ class TestService:
     def test_profile_names_are_the_builtins(self) -> None:
         """The service offers exactly the built-in profiles."""
         assert set(get_args(ProfileName)) == set(BUILTIN_PROFILES)
-        assert set(get_args(CheckRequest.model_fields["profile"].annotation.__args__[0])) == set(BUILTIN_PROFILES)
+        assert set(get_args(get_args(CheckRequest.model_fields["profile"].annotation)[0])) == set(BUILTIN_PROFILES)
 
     def test_url_check_with_connect(self, client: TestClient, media: LoopbackServer) -> None:
         """The µ-law WAV passes under connect and fails under the default, as a 200 either way."""

@@ -52,7 +52,7 @@ HAND_BUILT_CODES = {
 }
 
 
-def _measured(corpus: list[Truth], prefix: str) -> list[tuple[Truth, int]]:
+def _measured(corpus: list[Truth], prefix: str) -> list[tuple[Truth, int | None]]:
     out = []
     for truth in corpus:
         if truth.case.name.startswith(prefix):

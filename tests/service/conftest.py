@@ -1,14 +1,12 @@
-"""Shared pieces of the service tests: real MP3s from ffmpeg, app clients, and a real uvicorn on loopback."""
+"""Shared pieces of the service tests: real MP3s (from the shared media maker), app clients, a real uvicorn."""
 
 from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,46 +17,34 @@ from fastapi.testclient import TestClient
 from mediacheck.service.app import create_app
 from mediacheck.service.server import ServerLimits, protocol_with, uvicorn_options
 from mediacheck.service.settings import Settings
+from tests.support.media import MediaFactory
 
 # Tests serve media from loopback servers, which the guard refuses unless exempted.
 LOOPBACK = ("127.0.0.0/8", "::1/128")
 
 
-def _encode(ffmpeg: str, out: Path, seconds: float, *codec: str) -> bytes:
-    subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
-                    "-i", f"sine=frequency=440:duration={seconds}", "-ac", "1", *codec, str(out)],
-                   check=True, timeout=60)
-    return out.read_bytes()
-
-
 @pytest.fixture(scope="session")
-def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder for the session's generated media."""
-    return tmp_path_factory.mktemp("service-media")
-
-
-@pytest.fixture(scope="session")
-def good_mp3(ffmpeg_exe: str, media_dir: Path) -> bytes:
+def good_mp3(make_media: MediaFactory) -> bytes:
     """A 3-second 64 kbps MP3: passes every rule."""
-    return _encode(ffmpeg_exe, media_dir / "good.mp3", 3, "-codec:a", "libmp3lame", "-b:a", "64k")
+    return make_media.tone_mp3(3).read_bytes()
 
 
 @pytest.fixture(scope="session")
-def long_mp3(ffmpeg_exe: str, media_dir: Path) -> bytes:
+def long_mp3(make_media: MediaFactory) -> bytes:
     """A 75-second 8 kbps MP3: small, but over the 60-second limit."""
-    return _encode(ffmpeg_exe, media_dir / "long.mp3", 75, "-codec:a", "libmp3lame", "-b:a", "8k", "-ar", "8000")
+    return make_media.tone_mp3(75, "8k", sample_rate=8000).read_bytes()
 
 
 @pytest.fixture(scope="session")
-def dense_mp3(ffmpeg_exe: str, media_dir: Path) -> bytes:
+def dense_mp3(make_media: MediaFactory) -> bytes:
     """A 10-second 320 kbps MP3 (400 KB): repeated, it crosses a 1 MB size limit long before 60 seconds."""
-    return _encode(ffmpeg_exe, media_dir / "dense.mp3", 10, "-codec:a", "libmp3lame", "-b:a", "320k")
+    return make_media.tone_mp3(10, "320k").read_bytes()
 
 
 @pytest.fixture(scope="session")
-def wav_bytes(ffmpeg_exe: str, media_dir: Path) -> bytes:
+def wav_bytes(make_media: MediaFactory) -> bytes:
     """A 1-second WAV file: audio, but not MP3."""
-    return _encode(ffmpeg_exe, media_dir / "tone.wav", 1, "-codec:a", "pcm_s16le")
+    return make_media.tone(1, "-c:a", "pcm_s16le", suffix=".wav").read_bytes()
 
 
 @pytest.fixture(autouse=True)

@@ -125,7 +125,7 @@ class TestRequestIds:
                                      sent: str) -> None:
         """An id that is too long or has odd characters is replaced by a fresh one, in the answer and the log."""
         raw, lines = access_log
-        response = client.get("/healthz", headers={"X-Request-ID": sent.encode("utf-8")})
+        response = client.get("/healthz", headers={b"X-Request-ID": sent.encode("utf-8")})
         assert GENERATED_ID.fullmatch(response.headers["x-request-id"])
         assert lines(1)[0]["request_id"] == response.headers["x-request-id"]
         assert sent not in raw.getvalue()

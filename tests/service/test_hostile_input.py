@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import anyio
 import pytest
 from fastapi.testclient import TestClient
+from starlette.types import Message, Scope
 
 from tests.support.servers import LoopbackServer, Redirect
 
@@ -50,16 +49,16 @@ def test_disconnect_mid_upload_is_answered_not_raised(client: TestClient) -> Non
     """When the ASGI server reports the client gone mid-upload, the route ends with a 400, not an exception."""
     head = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp3\"\r\n\r\n"
             b"\xff\xfb\x90\x64" + b"\0" * 400)
-    incoming = [{"type": "http.request", "body": head, "more_body": True}, {"type": "http.disconnect"}]
-    sent: list[dict[str, Any]] = []
+    incoming: list[Message] = [{"type": "http.request", "body": head, "more_body": True}, {"type": "http.disconnect"}]
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return incoming.pop(0) if incoming else {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {
+    scope: Scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
         "path": "/v1/checks/upload", "raw_path": b"/v1/checks/upload", "query_string": b"", "root_path": "",
         "headers": [(b"content-type", b"multipart/form-data; boundary=b"), (b"host", b"testserver")],

@@ -64,6 +64,7 @@ def _query_lost_on_the_wire(case: Any) -> bool:
     return isinstance(query, dict) and any(value in ([], {}) for value in query.values())
 
 
+@pytest.mark.ffmpeg
 @schema.parametrize()
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors_and_responses_match_the_schema(case: Any, live_base: str) -> None:

@@ -336,6 +336,19 @@ class HastyApp:
             await send({"type": "http.response.body", "body": b"no"})
 
 
+class HalfAnsweringApp:
+    """An ASGI app that starts its answer at once, then waits for the whole body before finishing it."""
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"4")]})
+        await send({"type": "http.response.body", "body": b"ab", "more_body": True})
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.body", "body": b"cd"})
+
+
 @contextmanager
 def _in_process_server(app: Any, **settings: Any) -> Iterator[int]:
     limits = ServerLimits.from_settings(Settings(**settings))
@@ -373,6 +386,41 @@ def test_refused_connections_still_lingering_make_room_for_new_ones() -> None:
         finally:
             for sock in refused:
                 sock.close()
+
+
+def test_refused_connections_are_evicted_before_an_idle_client() -> None:
+    """At the cap, a client idle between requests outlives connections refused after it: those are closed first."""
+    app = RecordingApp()
+    refused = []
+    with _in_process_server(app, max_connections=8) as port, socket.create_connection(
+            ("127.0.0.1", port), timeout=PATIENCE_S) as idle:
+        assert _get(idle, "/first") == (200, b"0")  # now waiting for its next request, the longest of all
+        try:
+            for _ in range(7):
+                sock = socket.create_connection(("127.0.0.1", port), timeout=PATIENCE_S)
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 20_000 + b"\r\n\r\n")
+                assert _read_response(sock)[0] == 431
+                refused.append(sock)
+            with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE_S) as newcomer:
+                assert _get(newcomer, "/newcomer") == (200, b"0")
+            assert _get(idle, "/second") == (200, b"0")
+        finally:
+            for sock in refused:
+                sock.close()
+
+
+def test_an_answer_begun_is_cut_never_followed_by_a_refusal() -> None:
+    """The body stalls after the app has started answering: the connection is closed mid-answer; no 408 is written
+    into or after the app's bytes."""
+    with _in_process_server(HalfAnsweringApp(), body_timeout_s=1) as port, socket.create_connection(
+            ("127.0.0.1", port), timeout=PATIENCE_S) as sock:
+        sock.sendall(b"POST /v1/checks/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000\r\n\r\nxx")
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert body == b"ab"
 
 
 def test_a_body_dripping_after_the_answer_is_closed_without_a_second_answer() -> None:

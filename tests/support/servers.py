@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -71,7 +71,7 @@ class _Server(ThreadingHTTPServer):
 class LoopbackServer:
     """A threaded HTTP server on an ephemeral loopback port; use as a context manager."""
 
-    routes: dict[str, Route] = field(default_factory=dict)
+    routes: Mapping[str, Route] = field(default_factory=dict)
     host: str = "127.0.0.1"
     ssl_context: ssl.SSLContext | None = None
     hits: Counter[str] = field(default_factory=Counter)

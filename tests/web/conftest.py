@@ -10,16 +10,27 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, Route, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Dialog,
+    Locator,
+    Page,
+    Playwright,
+    Route,
+    ViewportSize,
+    sync_playwright,
+)
 
 from mediacheck.service.app import create_app
 from tests.service.conftest import make_settings, run_uvicorn
+from tests.support.media import MediaFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
@@ -28,8 +39,8 @@ ARTIFACTS = ROOT / "tests" / "_artifacts" / "web"
 # those connections, and CI has no display or GPU.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 812}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 375, "height": 812}
 
 
 def chromium_executable() -> str:
@@ -109,7 +120,7 @@ def open_page(browser: Browser) -> Iterator[OpenPage]:
     contexts: list[BrowserContext] = []
     watched_pages: list[WatchedPage] = []
 
-    def open_(base: str, viewport: dict[str, int] | None = None) -> WatchedPage:
+    def open_(base: str, viewport: ViewportSize | None = None) -> WatchedPage:
         context = browser.new_context(viewport=viewport or DESKTOP, accept_downloads=True, service_workers="block")
         contexts.append(context)
         page = context.new_page()
@@ -125,10 +136,18 @@ def open_page(browser: Browser) -> Iterator[OpenPage]:
                 route.abort()
 
         context.route("**/*", only_this_origin)
+        def on_dialog(dialog: Dialog) -> None:
+            watched.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                watched.console_errors.append(message.text)
+
         page.on("request", lambda request: watched.requests.append(request.url))
-        page.on("dialog", lambda dialog: (watched.dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("dialog", on_dialog)
         page.on("pageerror", lambda error: watched.script_errors.append(str(error)))
-        page.on("console", lambda message: message.type == "error" and watched.console_errors.append(message.text))
+        page.on("console", on_console)
         page.goto(base + "/")
         page.wait_for_selector("html[data-ready='true']")
         return watched
@@ -149,11 +168,8 @@ def wait_for_verdict(watched: WatchedPage, where: str = "#check-result") -> Loca
 
 
 @pytest.fixture(scope="session")
-def rough_edges_mp3(ffmpeg_exe: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def rough_edges_mp3(make_media: MediaFactory) -> Path:
     """10 s: 3 s of silence, 4 s of a hard-clipped tone, 3 s of silence. Passes, with listening warnings."""
-    out = tmp_path_factory.mktemp("web-media") / "rough-edges.mp3"
     graph = ("sine=frequency=440:sample_rate=44100:duration=4,volume=20dB,aformat=sample_fmts=s16,"
              "adelay=3s:all=1,apad=pad_dur=3")
-    subprocess.run([ffmpeg_exe, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", graph, "-ac", "1",
-                    "-c:a", "libmp3lame", "-b:a", "64k", str(out)], check=True, timeout=60)
-    return out
+    return make_media.encode(graph, "-ac", "1", "-c:a", "libmp3lame", "-b:a", "64k")

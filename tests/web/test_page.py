@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Request, expect
+from playwright.sync_api import FilePayload, Request, expect
 
 from mediacheck import check_file
 from mediacheck.service.app import create_app
@@ -148,7 +148,8 @@ class TestHostileInput:
         """A file named like markup: the name reads back literally, the page has only its own script, no dialog."""
         watched = open_page(service)
         data = (FIXTURES / "too-long-75s.mp3").read_bytes()
-        watched.page.set_input_files("#file", files=[{"name": HOSTILE_NAME, "mimeType": "audio/mpeg", "buffer": data}])
+        named: FilePayload = {"name": HOSTILE_NAME, "mimeType": "audio/mpeg", "buffer": data}
+        watched.page.set_input_files("#file", files=[named])
         verdict = wait_for_verdict(watched)
         expect(verdict.locator(".verdict__name")).to_have_text(f"Checked: {HOSTILE_NAME}")
         page = watched.page

@@ -125,7 +125,7 @@ class TestPage:
 class TestSameAuthAndLimitsAsTheApi:
     """The page's routes take the API's key, body caps and check slots."""
 
-    @pytest.mark.parametrize("path", ["/web/check", "/web/fix", "/web/dialin"])
+    @pytest.mark.parametrize("path", ["/web/check", pytest.param("/web/fix", marks=pytest.mark.ffmpeg), "/web/dialin"])
     def test_without_the_key_nothing_runs(self, client_for: Callable[..., TestClient], path: str) -> None:
         """With keys configured each route answers 401 without one and works with one."""
         client = client_for(api_keys=("k1",))
@@ -190,6 +190,7 @@ class TestOtherSitesAreRefused:
 class TestCheckFragment:
     """POST /web/check answers with the verdict as HTML: escaped, with a picture for audio and none for the rest."""
 
+    @pytest.mark.ffmpeg
     def test_a_hostile_file_name_is_escaped(self, client: TestClient) -> None:
         """Markup in a file name comes back as text in the heading and in the picture's title."""
         html = _upload(client, "/web/check", LONG, HOSTILE_NAME).text
@@ -230,6 +231,7 @@ class TestCheckFragment:
         assert answer.status_code == 422
         assert said in answer.json()["detail"]
 
+    @pytest.mark.ffmpeg
     def test_without_pydub_the_verdict_still_comes(self, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
         """No pydub on the server: the verdict and facts are there and the picture says what it needs; Fix, which
         needs only ffmpeg, still works."""
@@ -259,6 +261,7 @@ class TestCheckFragment:
         assert 'mediacheck_checks_total{kind="page",verdict="fail"} 1.0' in metrics
 
 
+@pytest.mark.ffmpeg
 class TestFix:
     """POST /web/fix answers with the fixed file itself and what changed; nothing it received is kept."""
 
