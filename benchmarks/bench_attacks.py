@@ -541,7 +541,9 @@ def main() -> int:
             port = sock.getsockname()[1]
         log_path = args.service_log or Path(tmp) / "service.log"
         log = log_path.open("w")
-        service = start_service(port, HONEST_CONCURRENCY, fd_limits=(args.fd_limit, args.fd_hard_limit), log=log)
+        access_log = (Path(tmp) / "access.log").open("w")  # a file, as in production (not this script's output)
+        service = start_service(port, HONEST_CONCURRENCY, fd_limits=(args.fd_limit, args.fd_hard_limit), log=log,
+                                access_log=access_log)
         try:
             measure(port, url, service.pid, 2.0)  # warm-up: imports, page cache, first connections
             for name in names:
@@ -563,6 +565,7 @@ def main() -> int:
             media.terminate()
             media.wait(timeout=30)
             log.close()
+            access_log.close()
             warnings = [line for line in log_path.read_text().splitlines() if line.startswith("WARNING")]
             print("\n".join(sorted(set(warnings))), file=sys.stderr)
 

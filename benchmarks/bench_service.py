@@ -73,10 +73,13 @@ def start_media_server(folder: Path) -> tuple[subprocess.Popen[str], int]:
 
 
 def start_service(port: int, concurrency: int, env: dict[str, str] | None = None,
-                  fd_limits: tuple[int, int | None] | None = None, log: Any = None) -> subprocess.Popen[bytes]:
+                  fd_limits: tuple[int, int | None] | None = None, log: Any = None,
+                  access_log: Any = None) -> subprocess.Popen[bytes]:
     """The service as docs/service.md runs it under uvicorn (the guarded protocol of service/server.py), exempting
     loopback so it may fetch the local media; ``env`` adds settings, ``fd_limits`` sets its descriptor limits
-    (soft, hard; None keeps the hard one), ``log`` takes its stderr."""
+    (soft, hard; None keeps the hard one), ``log`` takes its stderr and ``access_log`` its stdout, where the JSON
+    access log goes: give it a file, as a production log would be (left to a terminal or to this script's own
+    output, a line per request costs more than it does in production and buries the results)."""
     # Every honest request comes from this one process (one client): its per-client limit must allow the whole load.
     env = {"MEDIACHECK_ALLOW_NETWORKS": LOOPBACK, "MEDIACHECK_MAX_CONCURRENCY": str(concurrency),
            "MEDIACHECK_MAX_CHECKS_PER_CLIENT": str(concurrency), **(env or {})}
@@ -93,7 +96,8 @@ def start_service(port: int, concurrency: int, env: dict[str, str] | None = None
                                 "--port", str(port), "--http", "mediacheck.service.server:GuardedHttpProtocol",
                                 "--loop", "asyncio", "--ws", "none", "--backlog", "256",
                                 "--log-level", "warning", "--no-access-log"],
-                               env={**os.environ, **env}, cwd=ROOT, preexec_fn=limit_descriptors, stderr=log)
+                               env={**os.environ, **env}, cwd=ROOT, preexec_fn=limit_descriptors, stderr=log,
+                               stdout=access_log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -233,7 +237,8 @@ def main() -> int:
             with socket.socket() as sock:
                 sock.bind(("127.0.0.1", 0))
                 port = sock.getsockname()[1]
-        service = start_service(port, args.concurrency)
+        access_log = (Path(tmp) / "access.log").open("w")
+        service = start_service(port, args.concurrency, access_log=access_log)
         try:
             run_loop(run_library(url, 20, args.concurrency))  # warm-up: page cache, imports, first connections
             run_loop(run_service(port, url, 20, args.concurrency, service.pid))
@@ -247,6 +252,7 @@ def main() -> int:
             service.wait(timeout=30)
             media.terminate()
             media.wait(timeout=30)
+            access_log.close()
 
     def median(runs: list[dict[str, Any]], key: str) -> float:
         return float(statistics.median(run[key] for run in runs))
