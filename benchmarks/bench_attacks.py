@@ -1,21 +1,26 @@
-"""Benchmark the service under each denial-of-service attack of issue 10, run alongside 32 honest checks.
+"""Benchmark the service under each denial-of-service attack, run alongside 32 honest checks.
 
 - service: a real uvicorn process with the guarded protocol (service/server.py), as `bench_service.py` starts it,
   with a soft limit of 1,024 descriptors (systemd's default, where 1,100 half-open requests used to lock everyone
   out; the server raises it towards its hard limit); ``--fd-hard-limit 1024`` pins the hard limit too (the cap then
   shrinks to 512 connections); it checks URLs of a ~1 MB MP3 served by a loopback media server;
-- honest load: 32 keep-alive connections sending `POST /v1/checks` back to back (bench_service's load generator),
-  and a load balancer's probe: a new connection with `GET /healthz` every 50 ms;
+- honest load: 32 keep-alive connections sending `POST /v1/checks` back to back (bench_service's load generator)
+  from four clients (127.0.0.1, .4, .5, .6), 8 connections each: the default per-client limit, which the service
+  keeps (``MEDIACHECK_MAX_CHECKS_PER_CLIENT=8``), and a load balancer's probe: a new connection with
+  `GET /healthz` every 50 ms;
+- the service has 40 check slots: the honest clients' 32 and one more client's share. With one honest client
+  allowed all 32 slots, any slot the attacker held turned an honest check into a 503, which measured the slot
+  count, not the attack;
 - each attack runs in its own process (this script with ``--attacker NAME``) from 127.0.0.2, so per-client
-  limits can tell it from the honest clients on 127.0.0.1; its hostile upstreams listen on 127.0.0.3;
+  limits tell it from the honest clients; its hostile upstreams listen on 127.0.0.3;
 - phases alternate: no attack, then the attack, each ``--seconds`` long; per attack the script reports the
   honest check rate as a % of the phase just before, /healthz p50/p99, the service's peak RSS (VmHWM, reset
   through /proc/PID/clear_refs at each phase) and the 5xx seen (by honest clients; by the attacker, 503 aside).
 
-Targets (issue 10): honest rate >= 80 % of unattacked, /healthz p99 <= 100 ms, peak RSS <= 300 MB, zero 5xx.
+Targets: honest rate >= 80 % of unattacked, /healthz p99 <= 100 ms, peak RSS <= 300 MB, zero 5xx.
 Attacks are rows of ``ATTACKS``: add one by writing ``async def attack(run: AttackRun) -> None`` and a row.
 Run: `python benchmarks/bench_attacks.py --quick` (about 5 minutes: 8-second phases, 1-second drips) or without
-``--quick`` (30-second phases, a byte every 10 s as in the issue; about 15 minutes); ``--only NAME`` picks attacks.
+``--quick`` (30-second phases, a byte every 10 s; about 15 minutes); ``--only NAME`` picks attacks.
 Prints a table and a JSON line; exits 1 on a missed target.
 """
 
@@ -54,7 +59,10 @@ from bench_service import (
 
 ATTACKER_ADDRESS = "127.0.0.2"  # the attacker's source address: not the honest clients' 127.0.0.1
 UPSTREAM_ADDRESS = "127.0.0.3"  # where the attacker's hostile upstreams listen
-HONEST_CONCURRENCY = 32
+HONEST_SOURCES = ("127.0.0.1", "127.0.0.4", "127.0.0.5", "127.0.0.6")  # four honest clients
+CHECKS_PER_CLIENT = 8  # the service's default per-client limit, kept here
+HONEST_CONCURRENCY = len(HONEST_SOURCES) * CHECKS_PER_CLIENT
+SERVICE_SLOTS = HONEST_CONCURRENCY + CHECKS_PER_CLIENT  # room for the honest load and one more client
 PROBE_INTERVAL_S = 0.05
 PROBE_TIMEOUT_S = 2.0
 
@@ -418,16 +426,16 @@ async def probe_healthz(port: int, until: float, latencies: list[float], failure
 
 
 async def honest_load(port: int, url: str, until: float) -> dict[str, Any]:
-    """32 keep-alive connections checking ``url`` until ``until``; reconnects after any connection error."""
+    """32 keep-alive connections from four clients checking ``url`` until ``until``; reconnects after errors."""
     loop = asyncio.get_running_loop()
     statuses: Counter[int] = Counter()
     errors: Counter[str] = Counter()
     not_ok = 0
     body = json.dumps({"url": url}).encode()
 
-    async def connection() -> None:
+    async def connection(source: str) -> None:
         nonlocal not_ok
-        client = KeepAliveClient(port)
+        client = KeepAliveClient(port, source)
         try:
             while loop.time() < until:
                 try:
@@ -445,7 +453,7 @@ async def honest_load(port: int, url: str, until: float) -> dict[str, Any]:
                 await client.close()
 
     started = time.perf_counter()
-    await asyncio.gather(*(connection() for _ in range(HONEST_CONCURRENCY)))
+    await asyncio.gather(*(connection(HONEST_SOURCES[i % len(HONEST_SOURCES)]) for i in range(HONEST_CONCURRENCY)))
     elapsed = time.perf_counter() - started
     return {"checks": statuses[200], "checks_per_s": statuses[200] / elapsed, "not_ok": not_ok,
             "statuses": {str(code): count for code, count in sorted(statuses.items())}, "errors": dict(errors)}
@@ -542,7 +550,8 @@ def main() -> int:
         log_path = args.service_log or Path(tmp) / "service.log"
         log = log_path.open("w")
         access_log = (Path(tmp) / "access.log").open("w")  # a file, as in production (not this script's output)
-        service = start_service(port, HONEST_CONCURRENCY, fd_limits=(args.fd_limit, args.fd_hard_limit), log=log,
+        service = start_service(port, SERVICE_SLOTS, env={"MEDIACHECK_MAX_CHECKS_PER_CLIENT": str(CHECKS_PER_CLIENT)},
+                                fd_limits=(args.fd_limit, args.fd_hard_limit), log=log,
                                 access_log=access_log)
         try:
             measure(port, url, service.pid, 2.0)  # warm-up: imports, page cache, first connections
