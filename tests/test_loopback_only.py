@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from mediacheck import check_url, vet_host
 from tests.support import loopback_only
 from tests.support.loopback_only import LoopbackOnlyError, take_refusals
+from tests.support.servers import LoopbackServer, Static
 
 RealCalls = list[tuple[str, object]]
 
@@ -151,3 +153,22 @@ def test_a_swallowed_refusal_still_fails_the_test() -> None:
     with pytest.raises(pytest.fail.Exception, match=r"asked the resolver:\n.*example\.invalid"):
         loopback_only._fail_on_refusals("call")
     loopback_only._fail_on_refusals("call")  # the refusal was reported once and then forgotten
+
+
+def test_the_projects_stub_resolvers_never_reach_socket_lookups(real_calls: RealCalls) -> None:
+    asked: list[str] = []
+
+    def stub(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    assert vet_host("hold.example", resolver=stub, allow_networks=["127.0.0.0/8"]) is None
+    with LoopbackServer({"/a.mp3": Static(b"not audio")}) as server:
+        url = f"http://hold.example:{server.port}/a.mp3"
+        check_url(url, resolver=stub, allow_networks=["127.0.0.0/8"])
+        assert server.hits["/a.mp3"] == 1
+    assert asked == ["hold.example", "hold.example"]
+    # The fetch connected to the vetted address itself; nothing asked a socket lookup about the name.
+    assert ("connect", ("127.0.0.1", server.port)) in real_calls
+    assert all(target != "hold.example" for _, target in real_calls)
+    assert take_refusals() == []
