@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import socketserver
 import statistics
 import subprocess
 import sys
@@ -81,6 +82,13 @@ class _LatencyServer(ThreadingHTTPServer):
 
     daemon_threads = True
     request_queue_size = 128
+
+    def server_bind(self) -> None:
+        """Bind without HTTPServer's ``socket.getfqdn``: a reverse lookup of the address would ask DNS."""
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
 
 
 def bench_urls(count: int, latency_s: float, high: int, runs: int) -> dict[str, float]:

@@ -53,10 +53,13 @@ def make_mp3(folder: Path) -> Path:
 
 
 MEDIA_SERVER = """
-import functools, http.server, sys
+import functools, http.server, socketserver, sys
 class Server(http.server.ThreadingHTTPServer):
     request_queue_size = 256
     daemon_threads = True
+    def server_bind(self):  # no socket.getfqdn: a reverse lookup of the address would ask DNS
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
 handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
 with Server(("127.0.0.1", 0), handler) as server:
     print(server.server_address[1], flush=True)

@@ -1,4 +1,5 @@
-"""Fixtures every test package shares: a clean network environment, the committed media and media ffmpeg makes."""
+"""Fixtures every test package shares: a loopback-only network fence, a clean network environment, the committed
+media and media ffmpeg makes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import loopback_only
 from tests.support.media import MediaFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +18,17 @@ NO_FFMPEG = "/nonexistent/ffmpeg-for-a-test-not-marked-ffmpeg"
 
 _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
                "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Fence the whole test process in: sockets reach only loopback, no name goes to the DNS resolver."""
+    loopback_only.install()
+    config.pluginmanager.register(loopback_only.LoopbackOnlyPlugin(), "loopback-only")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Take the fence down when the session ends."""
+    loopback_only.uninstall()
 
 
 @pytest.fixture(autouse=True)

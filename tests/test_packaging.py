@@ -20,9 +20,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
         ".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "_large", "_work"))
     out = tmp_path_factory.mktemp("wheel")
+    # --no-index: a local build needs no registry, and without it pip may ask one (its self version check).
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "-w", str(out), str(source)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+         "--disable-pip-version-check", "-w", str(out), str(source)],
         check=True, capture_output=True,
     )
     (built,) = out.glob("mediacheck-*.whl")

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import urllib.request
 
+import pytest
+
+from tests.support.loopback_only import take_refusals
 from tests.support.servers import LoopbackServer, Redirect, Route, Static, Stream
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_starting_a_server_asks_no_resolver(host: str) -> None:
+    """http.server's bind would look the address up in reverse (getfqdn), a DNS query the fence refuses."""
+    with LoopbackServer({"/a": Static(b"a")}, host=host) as server, urllib.request.urlopen(server.url("/a")) as answer:
+        assert answer.read() == b"a"
+    assert take_refusals() == []
 
 
 def test_static_redirect_and_stream_routes() -> None:

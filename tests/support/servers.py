@@ -6,6 +6,7 @@ Every test that fetches talks to one of these on 127.0.0.1 (or ::1), never to an
 from __future__ import annotations
 
 import socket
+import socketserver
 import ssl
 import struct
 import sys
@@ -59,6 +60,13 @@ class _Server(ThreadingHTTPServer):
     # connects dropped and retried a second later by the kernel.
     request_queue_size = 128
     allow_reuse_address = True
+
+    def server_bind(self) -> None:
+        """Bind without HTTPServer's ``socket.getfqdn``: a reverse lookup of the address would ask DNS."""
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
 
     def handle_error(self, request: object, client_address: object) -> None:
         # A client that stops reading early (the point of a streaming check) resets the connection.

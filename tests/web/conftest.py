@@ -36,9 +36,13 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 ARTIFACTS = ROOT / "tests" / "_artifacts" / "web"
 # Without the background-networking switches Chromium phones home at start-up; this closed network refuses
-# those connections, and CI has no display or GPU.
+# those connections, and CI has no display or GPU. The resolver rule answers every name but localhost "not
+# found" inside Chromium, so nothing it does (a page, a prefetch, a phone-home) asks the machine's DNS; rules are
+# comma-separated and EXCLUDE wins over MAP whatever their order.
+NO_DNS_RULES = "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--host-resolver-rules={NO_DNS_RULES}"]
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 PHONE: ViewportSize = {"width": 375, "height": 812}
 
