@@ -1,4 +1,4 @@
-"""Benchmark the service under each denial-of-service attack of issue 10, run alongside 32 honest checks.
+"""Benchmark the service under each denial-of-service attack on its guarded server, run alongside 32 honest checks.
 
 - service: a real uvicorn process with the guarded protocol (service/server.py), as `bench_service.py` starts it,
   with a soft limit of 1,024 descriptors (systemd's default, where 1,100 half-open requests used to lock everyone
@@ -12,10 +12,10 @@
   honest check rate as a % of the phase just before, /healthz p50/p99, the service's peak RSS (VmHWM, reset
   through /proc/PID/clear_refs at each phase) and the 5xx seen (by honest clients; by the attacker, 503 aside).
 
-Targets (issue 10): honest rate >= 80 % of unattacked, /healthz p99 <= 100 ms, peak RSS <= 300 MB, zero 5xx.
+Targets: honest rate >= 80 % of unattacked, /healthz p99 <= 100 ms, peak RSS <= 300 MB, zero 5xx.
 Attacks are rows of ``ATTACKS``: add one by writing ``async def attack(run: AttackRun) -> None`` and a row.
 Run: `python benchmarks/bench_attacks.py --quick` (about 5 minutes: 8-second phases, 1-second drips) or without
-``--quick`` (30-second phases, a byte every 10 s as in the issue; about 15 minutes); ``--only NAME`` picks attacks.
+``--quick`` (30-second phases, a byte every 10 s in the drips; about 15 minutes); ``--only NAME`` picks attacks.
 Prints a table and a JSON line; exits 1 on a missed target.
 """
 
