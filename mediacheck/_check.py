@@ -27,7 +27,7 @@ READ_CHUNK_BYTES = 64 * 1024
 
 
 def with_profile(limits: Limits, profile: str | Profile | None) -> tuple[Limits, Profile | None]:
-    """Platform profiles (issue 12): the limits and profile to check with; (limits, None) for daily, the default."""
+    """Platform profiles: the limits and profile to check with; (limits, None) for daily, the default."""
     if profile is None:
         return limits, None
     from mediacheck._profile_config import profile_and_limits

@@ -86,7 +86,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                              "is left alone and nothing is written)")
     add_limit_options(parser, subject="the output", fetched="a URL INPUT")
     parser.add_argument("--target-seconds", type=positive_seconds, metavar="S",
-                        help="cut the output at S seconds (default: one second under --max-seconds, i.e. 59)")
+                        help="cut the output at S seconds (default: one second under --max-seconds, at most 59)")
     parser.add_argument("--fade-seconds", type=_fade_seconds, default=1.5, metavar="S",
                         help="fade-out before the cut, 0 for none (default 1.5)")
     parser.add_argument("--sample-rate", type=int, choices=_SAMPLE_RATES, default=22050, metavar="HZ",

@@ -75,7 +75,7 @@ def limits_from(args: argparse.Namespace, profile: Profile | None = None) -> Lim
     return dataclasses.replace(base, **{field: value for field, value in given if value is not None})
 
 
-# -- platform profiles (issue 12) ------------------------------------------------------------------------------
+# -- platform profiles ----------------------------------------------------------------------------------------
 
 def add_profile_option(parser: argparse.ArgumentParser) -> None:
     """Add --profile NAME (stored as ``profile``)."""

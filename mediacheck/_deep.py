@@ -30,7 +30,7 @@ from mediacheck._waveform import WAVEFORM_COLUMNS, Waveform, WaveformBuilder
 # detect_leading_silence, and the level `fix` strips leading silence at, so a fixed file passes this check.
 SILENCE_THRESHOLD_DBFS = -50.0
 SILENCE_WINDOW_MS = 10
-# Issue 6: callers who hear more than 2 s of nothing at the start think the line is dead; at the end it
+# Callers who hear more than 2 s of nothing at the start think the line is dead; at the end it
 # is dead air between the two plays (pinless dial-in plays the hold music twice).
 MAX_EDGE_SILENCE_S = 2.0
 # Clipping, as a decoded file can still show it. Mastering meters count runs of consecutive full-scale

@@ -222,7 +222,7 @@ class SafeFetcher:
         media_findings = inspection.findings if inspection is not None else ()
         report = Report(target=run.target, findings=tuple(findings) + tuple(media_findings),
                         media=inspection.media if inspection is not None else None, fetch=fetch)
-        if sink.profile is not None:  # issue 12: the profile's Content-Type rule replaces the default warning
+        if sink.profile is not None:  # the profile's Content-Type rule replaces the default warning
             from mediacheck._profile_rules import apply_to_fetch
 
             report = apply_to_fetch(report, sink.profile)

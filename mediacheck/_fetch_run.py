@@ -58,7 +58,7 @@ class InspectSink:
     def __init__(self, limits: Limits, tee: IO[bytes] | None = None, profile: Profile | None = None) -> None:
         self.limits = limits
         self.tee = tee
-        self.profile = profile  # None for daily (issue 12: platform profiles)
+        self.profile = profile  # the platform profile; None for daily
         self.inspector: Inspector | None = None
         self._teed = 0
 

@@ -244,7 +244,7 @@ def fix_file(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, limits
         plan = plan_fix(limits=limits, target_seconds=target_seconds, sample_rate=sample_rate, channels=channels,
                         bitrate_kbps=bitrate_kbps, fade_seconds=fade_seconds, strip_silence=strip_silence,
                         normalize=normalize)
-    else:  # issue 12: the profile's output format, codec, rate and channels
+    else:  # a platform profile: the profile's output format, codec, rate and channels
         from mediacheck._fix_profile import output_arguments, profile_plan
 
         plan, target = profile_plan(

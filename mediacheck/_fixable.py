@@ -9,9 +9,10 @@ from __future__ import annotations
 from mediacheck._report import Finding, MediaInfo, Report
 
 # Failures (and warnings) that `mediacheck fix` repairs by re-encoding: too long, too large, the wrong layer,
-# a damaged or untidy MP3 stream, tags eating the budget, a bitrate players cannot decode.
+# a damaged or untidy MP3 stream, tags eating the budget. Not format.free-format: ffmpeg decodes no free-format
+# frame, so a fix has nothing to re-encode (its hint says to export the file again from the original).
 _FIXED_BY_REENCODING = frozenset({"duration.too-long", "size.too-large", "format.wrong-layer", "format.junk",
-                                  "size.tags-large", "format.free-format"})
+                                  "size.tags-large"})
 # Formats the scan names that hold audio ffmpeg decodes, so `format.not-mp3` on them is fixable.
 AUDIO_FORMATS = frozenset({"aac", "aiff", "amr", "flac", "mp1", "mp2", "mp4", "ogg", "wav", "webm", "wma"})
 # Under a profile, `fix --profile` converts to the platform's format, codec, rate and channels, so these

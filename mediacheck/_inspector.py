@@ -37,7 +37,7 @@ class Inspector:
     def __init__(self, limits: Limits = DEFAULT_LIMITS, *, declared_size: int | None = None,
                  profile: Profile | None = None) -> None:
         self._limits = limits
-        # Platform profiles (issue 12): None and daily keep the original scanner and rules, untouched.
+        # Platform profiles: None and daily keep the original scanner and rules, untouched.
         self._profile = None if profile is None or profile == DAILY else profile
         self._scanner: StreamScanner | FormatRouter
         if self._profile is not None and self._profile.reads_wav:

@@ -88,7 +88,8 @@ def _format_findings(facts: MediaFacts) -> list[Finding]:
             "format.free-format", Severity.ERROR,
             "The stream uses MPEG free-format bitrate, which FFmpeg (like many players and telephony systems) "
             "cannot decode at all.",
-            "Re-encode it at a standard bitrate, e.g. `ffmpeg -i IN.mp3 -codec:a libmp3lame -b:a 128k OUT.mp3`."))
+            "Export it again from the original recording as MP3 at a standard bitrate (e.g. 128 kbps CBR): "
+            "FFmpeg cannot read this file, so it cannot be re-encoded from it."))
     elif not facts.ffmpeg_opens:
         what = "no audio frame after its header frame" if facts.audio_frames == 0 else "no two consecutive frames"
         out.append(Finding(

@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         status.HTTP_400_BAD_REQUEST: {"model": ErrorOut, "description": "The body cannot be read (not UTF-8, say)."},
     })
     document_limits(app, settings)
-    install_web(app)  # the page for people at /, under the same keys, slots and caps (issue 12)
+    install_web(app)  # the page for people at /, under the same keys, slots and caps as the API
     if not settings.api_keys:
         _drop_auth_from_document(app)
     install_operations_kit(app, settings)

@@ -1,6 +1,6 @@
 """The HTTP server the service runs on: uvicorn's httptools protocol, bounded in what one connection may hold.
 
-uvicorn bounds none of this on its own (issue 10): httptools accepted a 16 MB header line and spent 19 s of
+uvicorn bounds none of this on its own: httptools accepted a 16 MB header line and spent 19 s of
 CPU and ~600 MB on one 128 MB header (its parser joins a header value chunk by chunk, quadratically); a
 connection that sent nothing, or half its headers, or a body byte every 10 s stayed open for minutes; and
 1,100 such connections used up a 1,024-descriptor process, so ``/healthz`` was refused. h11 caps the header

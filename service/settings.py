@@ -89,7 +89,7 @@ class Settings(BaseSettings):
                                   description="The largest upload request body accepted; more is answered 413.")
     max_json_bytes: int = Field(default=DEFAULT_MAX_JSON_BYTES, gt=0,
                                 description="The largest JSON request body accepted; more is answered 413.")
-    # Operations (issue 10.9): the docs pages and the Prometheus endpoint can each be turned off.
+    # Operations: the docs pages and the Prometheus endpoint can each be turned off.
     docs: bool = Field(default=True, description="Serve /docs, /redoc and /openapi.json; 0 turns all three off.")
     metrics: bool = Field(default=True, description="Serve /metrics (Prometheus); 0 turns it off.")
 

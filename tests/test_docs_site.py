@@ -122,3 +122,13 @@ class TestVersion:
     def test_the_precommit_example_pins_this_release(self) -> None:
         """The pre-commit example's `rev:` is this release's tag, so it resolves once the tag is pushed."""
         assert f"rev: v{mediacheck.__version__}\n" in read_doc("ci")
+
+
+def test_development_page_installs_chromium_as_ci_does() -> None:
+    """docs/development.md installs Debian's chromium package, the one .ci/run installs and tests/web launch."""
+    install = re.compile(r"^apt-get (?:update[^\n]*&& )?install [^\n#]*\bchromium\b", re.MULTILINE)
+    page = read_doc("development")
+    assert install.search(page.split("```console", 1)[1].split("```", 1)[0])
+    ci = " ".join((ROOT / ".ci" / "run").read_text().split())
+    assert re.search(r"apt-get install -y -qq --no-install-recommends chromium\b", ci)
+    assert "Debian's Chromium" in page

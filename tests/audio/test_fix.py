@@ -12,8 +12,9 @@ import pytest
 
 import mediacheck
 from mediacheck import FixError, Limits, UsageError, check_file, fix_file
-from mediacheck._fix import choose_bitrate
+from mediacheck._fix import choose_bitrate, plan_fix
 from tests.audio.conftest import LONG_INPUTS, Media, decode_mono, rms
+from tests.support.docs import read_doc
 from tests.support.servers import LoopbackServer, Static
 
 LOOPBACK = ("127.0.0.0/8",)
@@ -314,3 +315,15 @@ def test_fix_file_is_exported_lazily() -> None:
     from mediacheck import _fix
 
     assert mediacheck.fix_file is _fix.fix_file
+
+
+@pytest.mark.parametrize(("limit", "target"), [(60.0, 59.0), (30.0, 29.0), (120.0, 59.0), (2.0, 1.5), (1.5, 1.25)])
+def test_default_target_is_what_the_audio_page_says(limit: float, target: float) -> None:
+    """Without --target-seconds the cut is one second under the limit, at most 59 s; under a 2 s limit or less,
+    halfway between the 1 s minimum and the limit, as docs/audio.md's option table says."""
+    plan = plan_fix(limits=Limits(duration_limit_s=limit), target_seconds=None, sample_rate=22050, channels=1,
+                    bitrate_kbps=64, fade_seconds=0.2, strip_silence=True, normalize=False)
+    assert plan.target_seconds == target
+    row = next(line for line in read_doc("audio").splitlines() if line.startswith("| `--target-seconds S` |"))
+    assert ("one second under `--max-seconds`, at most 59 (so 59 by default); for a limit of 2 s or less, "
+            "halfway between the 1 s minimum and the limit") in row

@@ -1,6 +1,6 @@
 """Every output of `mediacheck check` agrees on a file the scan stopped early: both durations at least the limit.
 
-Issue 11.4: the 75 s fixture used to read ">= 59.953 s" next to "runs for more than 60.003 s". Now the scan stops
+The 75 s fixture used to read ">= 59.953 s" next to "runs for more than 60.003 s". Now the scan stops
 only once the playback itself has reached the limit, and text, JSON, JUnit and GitHub say "at least" alike.
 """
 

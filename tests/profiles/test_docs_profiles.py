@@ -7,7 +7,9 @@ import re
 import pytest
 
 from mediacheck._profiles import BUILTIN_PROFILES
+from mediacheck.service.profiles import profiled_limits
 from tests.core.test_docs import CODE, ROOT, _table_codes
+from tests.service.conftest import make_settings
 from tests.support.docs import cli_examples, comparable, read_doc, run_example
 
 
@@ -42,3 +44,14 @@ def test_profile_codes_are_in_the_findings_table() -> None:
     assert {"format.not-allowed", "format.codec", "format.sample-rate", "format.channels",
             "format.wav-header", "access.no-audio-files"} <= emitted
     assert emitted <= _table_codes()
+
+
+def test_service_caps_profile_bounds_at_the_operators_limits() -> None:
+    """docs/profiles.md says what service/profiles.py does: connect's 50 MB and 5 min stop at the operator's limits."""
+    capped = profiled_limits("connect", make_settings().default_limits())
+    assert (capped.size_limit_bytes, capped.duration_limit_s) == (10_000_000, 60.0)
+    page = " ".join(read_doc("profiles").split())
+    assert ("On the service a profile's bounds are capped at the operator's limits "
+            "(`MEDIACHECK_MAX_BYTES` / `MEDIACHECK_MAX_SECONDS`)") in page
+    assert f"`connect` is checked up to {capped.size_limit_bytes:,} bytes and {capped.duration_limit_s:g} s" in page
+    assert "100,000,000" not in page

@@ -30,7 +30,7 @@ def test_redirect_to_a_location_urllib_cannot_split_is_a_url_finding(client: Tes
     assert response.json()["findings"][0]["code"] == "url.invalid"
 
 
-@pytest.mark.parametrize("path", ["/v1/checks", "/v1/dialin-configs/validate"])
+@pytest.mark.parametrize(("path", "status"), [("/v1/checks", 422), ("/v1/dialin-configs/validate", 200)])
 @pytest.mark.parametrize("body", [
     b'{"url": "ftp://x", "max_bytes": 1e400}',  # inf: JSON cannot carry it back in the 422's "input"
     b'{"url": "ftp://x", "max_seconds": -1e400}',
@@ -38,11 +38,18 @@ def test_redirect_to_a_location_urllib_cannot_split_is_a_url_finding(client: Tes
     b'{"url": "ftp://x", "\\udc80": 1}',
     b'{"hold_music_url": "https://x\\ud800.example/a.mp3", "room_creation_api": "\\udfff"}',
 ])
-def test_bodies_python_cannot_write_back_get_a_json_answer(client: TestClient, path: str, body: bytes) -> None:
-    """A body with a lone surrogate or an out-of-range number is answered with JSON (200 or 4xx), never a 500."""
+def test_bodies_python_cannot_write_back_get_a_json_answer(client: TestClient, path: str, status: int,
+                                                           body: bytes) -> None:
+    """A body with a lone surrogate or an out-of-range number is answered with JSON, never a 500: a check with a
+    422 naming the bad field, a dial-in lint with its failing report (a config without `type` fails on `type`)."""
     response = client.post(path, content=body, headers={"content-type": "application/json"})
-    assert response.status_code < 500
-    assert response.json()
+    assert response.status_code == status
+    answer = response.json()
+    if status == 422:
+        assert answer["detail"][0]["loc"][0] == "body"
+    else:
+        assert answer["ok"] is False
+        assert (answer["findings"][0]["field"], answer["findings"][0]["code"]) == ("type", "field.required")
 
 
 def test_disconnect_mid_upload_is_answered_not_raised(client: TestClient) -> None:

@@ -45,7 +45,9 @@ class TestReady:
         monkeypatch.setenv("MEDIACHECK_FFMPEG", ffmpeg_exe)
         client = client_for(api_keys=("k",))
         assert client.get("/readyz").status_code == 200
-        assert client.get("/v1/checks").status_code in (401, 405)  # the API itself stays closed
+        closed = client.post("/v1/checks", json={"url": "http://127.0.0.1/a.mp3"})  # the API itself stays closed
+        assert closed.status_code == 401
+        assert closed.json() == {"detail": "Missing or wrong API key: send `Authorization: Bearer <key>`."}
 
 
 class TestNotReady:
