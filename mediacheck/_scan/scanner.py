@@ -417,7 +417,8 @@ class StreamScanner(FrameSync):
 
     def _facts(self) -> MediaFacts:
         """The measurements so far, as the rules and the report take them."""
-        size = self._declared_size if self._declared_size is not None else self._fed
+        # A declared size (a Content-Length, a caller's size) never hides bytes fed beyond it: the larger counts.
+        size = self._fed if self._declared_size is None else max(self._declared_size, self._fed)
         complete = not self._stopped_early
         common: dict[str, Any] = {"tag_bytes": self._ledger.total, "tag_kinds": self._ledger.kinds,
                                   "tags": self._ledger.summary()}
@@ -445,7 +446,7 @@ class StreamScanner(FrameSync):
         # caller hears that silence), and it makes a joined file's playback equal FFmpeg's decode to the sample,
         # where leaving it out came one frame short.
         chained = self._frames + self._extra_headers
-        known_size = self._declared_size if self._declared_size is not None else self._fed if complete else None
+        known_size = size if self._declared_size is not None or complete else None
         playback = self._ffmpeg.played_samples(chained, self._spf, known_size)
         vbr = self._ffmpeg.header
         stream = chained * self._spf + self._ffmpeg.stray_samples(self._rate, self._spf)
