@@ -15,7 +15,7 @@ import math
 import re
 
 from mediacheck._limits import Limits
-from mediacheck._rules import CORRUPT_JUNK_SHARE
+from mediacheck._rules import CORRUPT_JUNK_MIN_BYTES, CORRUPT_JUNK_SHARE
 from mediacheck._scan import mpeg as _mpeg
 from mediacheck._scan.mpeg import FRAME_LENGTH, FREE_FORMAT, LOCK_MASK, chain_frames, ffmpeg_pair
 from mediacheck._scan.offchain import OffChain
@@ -90,7 +90,11 @@ class FrameSync:
         self._free_length = 0
         self._ledger = TagLedger()
         # Bytes between frames once locked; a tag met mid-stream is searched for frames, its size only counted.
-        self._off = OffChain(math.ceil(CORRUPT_JUNK_SHARE * limits.size_limit_bytes), self._ledger)
+        # The scan may stop on junk only where the rules will call the file corrupt: a quarter of the size limit,
+        # and never less than their minimum, or a small limit stopped it on junk they call a blemish (a pass that
+        # never saw the frames after the junk).
+        junk_cap = max(math.ceil(CORRUPT_JUNK_SHARE * limits.size_limit_bytes), CORRUPT_JUNK_MIN_BYTES)
+        self._off = OffChain(junk_cap, self._ledger)
 
     def _stop(self) -> None:
         self._done = True
