@@ -466,12 +466,19 @@ class FrameSync:
         Both must: a scan that stops for duration reports a playback and a stream duration at least the limit,
         so every reading of the report agrees with "too long". The gapless trim costs a few frames more; a
         header FFmpeg may ignore for a joined file (no end trim) only makes the playback longer.
+
+        Recomputed at every frame FFmpeg drops, so it costs a few steps, not one per frame dropped so far (that made
+        "4 frames then a stray byte" quadratic): FFmpeg plays at most the frames it demuxes less those it drops, so
+        the search for the playback starts that many frames past the stream's budget, at most a gapless trim short.
         """
         limit = self._limits.duration_limit_s
         rate, spf = self._rate, self._spf
         frames = max(1, math.ceil(limit * rate / spf))
         while frames > 1 and (frames - 1) * spf / rate >= limit:
             frames -= 1
-        while frames * spf / rate < limit or self._ffmpeg.played_samples(frames, spf, None) / rate < limit:
+        while frames * spf / rate < limit:
+            frames += 1
+        frames += self._ffmpeg.unplayed + self._ffmpeg.dropped
+        while self._ffmpeg.played_samples(frames, spf, None) / rate < limit:
             frames += 1
         return frames
