@@ -314,13 +314,14 @@ class StreamScanner(FrameSync):
         elif data.startswith(b"TAG", pos, end):
             if rest < _tags.ID3V1_BYTES and not eof:
                 return self._need_more(pos, end, _tags.ID3V1_BYTES)
-            self._ledger.count("id3v1", min(rest, _tags.ID3V1_BYTES))
-            self._ledger.note_id3v1(data[pos:pos + _tags.ID3V1_BYTES])
+            # Only at the stream's end can fewer than 128 bytes be left: a tag cut short counts what it has, once
+            # (skipping past the end as well would take the missing bytes back a second time at the finish).
+            taken = min(rest, _tags.ID3V1_BYTES)
+            self._ledger.count("id3v1", taken)
+            self._ledger.note_id3v1(data[pos:pos + taken])
             self._off.end_junk()
             self._detour()
-            self._skip_kind = _SKIP_TAG
-            self._skip_tag_name = "id3v1"
-            return pos + _tags.ID3V1_BYTES
+            return pos + taken
         elif data.startswith(b"APETAGEX", pos, end):
             if rest < _tags.APE_HEADER_BYTES and not eof:
                 return self._need_more(pos, end, _tags.APE_HEADER_BYTES)
