@@ -16,6 +16,7 @@ import pytest
 import mediacheck._deep
 from mediacheck import Limits, Report, acheck_url, check_url
 from mediacheck._fetch import SafeFetcher, adownload_to_file, download_to_file
+from mediacheck.exceptions import UsageError
 from tests.fetch.conftest import LOOPBACK, StubResolver, fetch_all_with, fetch_with
 from tests.support.servers import (
     LoopbackServer,
@@ -394,6 +395,27 @@ class TestDownload:
                 assert "size.too-large" in [f.code for f in findings]
                 assert not dst.exists()
                 assert fetch.bytes_read <= 70_000
+
+    @pytest.mark.parametrize("mode", ["sync", "async"])
+    @pytest.mark.parametrize("where", ["a folder", "in a missing folder", "under a file", "with a NUL byte"])
+    def test_a_destination_that_cannot_be_written_is_a_usage_error(self, where: str, mode: str,
+                                                                    tmp_path: Path) -> None:
+        """A destination that cannot be opened for writing is the caller's mistake: UsageError naming dst and
+        why, not a raw OSError or ValueError, and nothing is fetched."""
+        (tmp_path / "file").write_bytes(b"x")
+        dst = {"a folder": str(tmp_path), "in a missing folder": str(tmp_path / "missing" / "in.mp3"),
+               "under a file": str(tmp_path / "file" / "in.mp3"), "with a NUL byte": str(tmp_path / "in\0.mp3")}[where]
+
+        def download(url: str) -> object:
+            if mode == "sync":
+                return download_to_file(url, dst, max_bytes=1000, allow_networks=LOOPBACK)
+            return asyncio.run(adownload_to_file(url, dst, max_bytes=1000, allow_networks=LOOPBACK))
+
+        with LoopbackServer({"/a": Static(b"x")}) as server:
+            with pytest.raises(UsageError, match="dst") as raised:
+                download(server.url("/a"))
+            assert server.hits == {}
+        assert "cannot be written" in str(raised.value)
 
     def test_refused_address(self, tmp_path: Path) -> None:
         """Without an allowance loopback is refused, and no file is left behind."""
