@@ -270,7 +270,7 @@ class SafeFetcher:
         limits = self._limits(limits)
         target, path = _target(url), _check_destination(dst)
         _check_max_bytes(max_bytes)
-        with path.open("wb") as handle:
+        with _open_destination(path) as handle:
             sink = FileSink(handle, max_bytes)
             run = FetchRun(target, limits, sink, reveal_addresses=self.reveal_addresses)
             self._run(run)
@@ -282,7 +282,7 @@ class SafeFetcher:
         limits = self._limits(limits)
         target, path = _target(url), _check_destination(dst)
         _check_max_bytes(max_bytes)
-        handle = await anyio.to_thread.run_sync(path.open, "wb")
+        handle = await anyio.to_thread.run_sync(_open_destination, path)
         try:
             sink = FileSink(handle, max_bytes)
             run = FetchRun(target, limits, sink, reveal_addresses=self.reveal_addresses)
@@ -314,6 +314,17 @@ def _check_destination(dst: object) -> Path:
     if not isinstance(dst, str | PathLike) or isinstance(fspath(dst), bytes):
         raise UsageError(f"dst must be a path (str or os.PathLike), not {type(dst).__name__}")
     return Path(dst)
+
+
+def _open_destination(path: Path) -> IO[bytes]:
+    """``path`` opened for writing; a destination that cannot be (a folder, a missing folder, a NUL byte, no
+    permission) is the caller's mistake, said as such rather than as a raw OSError or ValueError."""
+    try:
+        return path.open("wb")
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        shown = str(path).replace("\0", "\\0")
+        raise UsageError(f"dst {shown} cannot be written: {reason}") from None
 
 
 def _check_max_bytes(max_bytes: object) -> None:

@@ -160,18 +160,22 @@ def _ffmpeg_reason(log: str) -> str:
     return "; ".join(reasons[:3]) or "ffmpeg failed without saying why"
 
 
+def mp3_output_arguments(bitrate_kbps: int) -> list[str]:
+    """ffmpeg's output arguments for every MP3 fix writes: constant ``bitrate_kbps`` with LAME, no ID3 tags."""
+    return ["-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-id3v2_version", "0", "-write_id3v1", "0",
+            "-f", "mp3"]
+
+
 def _encode(src: Path, out: Path, plan: FixPlan, display: str, output: list[str] | None = None) -> str:
     """Run ffmpeg on ``src`` into ``out`` (an MP3 unless ``output`` names other codec arguments); return its log
     (info level: it describes the input)."""
-    mp3 = ["-c:a", "libmp3lame", "-b:a", f"{plan.bitrate_kbps}k", "-id3v2_version", "0", "-write_id3v1", "0",
-           "-f", "mp3"]
     command = [
         find_ffmpeg(), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info", "-y",
         *input_arguments(src),
         "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1",
         "-af", plan.filters(), "-t", f"{plan.target_seconds:.3f}",
         "-ac", str(plan.channels), "-ar", str(plan.sample_rate),
-        *(output or mp3), str(out),
+        *(output or mp3_output_arguments(plan.bitrate_kbps)), str(out),
     ]
     try:
         done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

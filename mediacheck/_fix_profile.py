@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from mediacheck._fix import MIN_DURATION_MARGIN_S, SIZE_BUDGET_SHARE, FixPlan, plan_fix
+from mediacheck._fix import MIN_DURATION_MARGIN_S, SIZE_BUDGET_SHARE, FixPlan, mp3_output_arguments, plan_fix
 from mediacheck._limits import Limits
 from mediacheck._profiles import FixTarget, Profile, fix_target
 from mediacheck.exceptions import UsageError
@@ -52,7 +52,6 @@ def profile_plan(profile: Profile, *, limits: Limits, target_seconds: float | No
 def output_arguments(target: FixTarget, plan: FixPlan) -> list[str]:
     """ffmpeg's codec and container arguments for the output (no tags, no cover art)."""
     if target.format == "mp3":
-        return ["-c:a", "libmp3lame", "-b:a", f"{plan.bitrate_kbps}k", "-id3v2_version", "0", "-write_id3v1", "0",
-                "-f", "mp3"]
+        return mp3_output_arguments(plan.bitrate_kbps)  # the same MP3 the plain fix writes
     # -bitexact: no LIST chunk naming the encoder, so the WAV is the plainest RIFF/fmt/data file players expect.
     return ["-c:a", target.codec, "-bitexact", "-f", "wav"]

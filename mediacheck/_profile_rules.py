@@ -1,9 +1,10 @@
 """A platform profile's rules: pure functions from the scan's facts (MP3 or WAV), limits and a profile to findings.
 
 Under ``daily`` none of this runs: the Inspector keeps the original rules (:mod:`mediacheck._rules`). Under any
-other profile the MP3 findings of those rules are kept and adjusted (the format, size and duration wording is
-the profile's, and "played twice" is Daily's alone), WAV facts are judged here, and the profile adds its own
-rules: codec, sample rate, channels, bit depth and, for fetched URLs, the Content-Type.
+other profile those rules judge MP3 facts with the profile's words for the size and duration bounds (handed to
+them as :class:`mediacheck._rules.LimitWords`, never patched into their messages), their format findings are
+replaced by the profile's and "played twice" is Daily's alone; WAV facts are judged here, and the profile adds
+its own rules: codec, sample rate, channels, bit depth and, for fetched URLs, the Content-Type.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from mediacheck._facts import MediaFacts
 from mediacheck._limits import Limits
 from mediacheck._profiles import Profile
 from mediacheck._report import Finding, MediaInfo, Report, Severity
-from mediacheck._rules import evaluate
+from mediacheck._rules import LimitWords, evaluate
 from mediacheck._scan.wav import WavFacts
 from mediacheck._urlpolicy import shorten
 
@@ -78,7 +79,7 @@ def _not_allowed(description: str, profile: Profile) -> Finding:
 def mp3_findings(facts: MediaFacts, limits: Limits, profile: Profile) -> tuple[Finding, ...]:
     """The original rules' findings, adjusted to the profile, plus the profile's own rules for an MP3 stream."""
     out: list[Finding] = []
-    for finding in evaluate(facts, limits):
+    for finding in evaluate(facts, limits, LimitWords(size_bound(limits, profile), duration_bound(limits, profile))):
         code = finding.code
         if code == "duration.played-twice" and not profile.played_twice:
             continue
@@ -91,12 +92,6 @@ def mp3_findings(facts: MediaFacts, limits: Limits, profile: Profile) -> tuple[F
                 finding = _not_allowed(facts.description, profile)
         elif code == "format.wrong-layer" and "mp3" not in profile.formats:
             finding = _not_allowed(f"MPEG Layer {'I' * (facts.layer or 0)} audio", profile)
-        elif code == "size.too-large" and profile.max_bytes_inclusive:
-            finding = dataclasses.replace(finding, message=finding.message.replace(
-                f"less than {limits.size_limit_bytes:,} bytes", size_bound(limits, profile)))
-        elif code == "duration.too-long" and profile.max_seconds_inclusive:
-            finding = dataclasses.replace(finding, message=finding.message.replace(
-                f"less than {limits.duration_limit_s:g} s", duration_bound(limits, profile)))
         out.append(finding)
     if facts.format == "mp3":
         if "mp3" not in profile.formats:

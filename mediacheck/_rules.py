@@ -7,6 +7,7 @@ tested from a hand-built ``MediaFacts``. Limits are exclusive ("less than"), so 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from mediacheck._facts import MediaFacts
 from mediacheck._limits import Limits
@@ -35,25 +36,40 @@ _FORMAT_HINTS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class LimitWords:
+    """How the findings word the size and duration rules: "less than 10,000,000 bytes", "at most 300 s"."""
+
+    size: str
+    duration: str
+
+    @classmethod
+    def of(cls, limits: Limits) -> LimitWords:
+        """The limits' own words: each is exclusive, "less than" its value."""
+        return cls(f"less than {limits.size_limit_bytes:,} bytes", f"less than {limits.duration_limit_s:g} s")
+
+
 def _seconds(samples: int, rate: int) -> float:
     return samples / rate
 
 
-def evaluate(facts: MediaFacts, limits: Limits) -> tuple[Finding, ...]:
-    """Every finding the facts support, errors first, in a stable order."""
-    findings = [*_size_findings(facts, limits), *_format_findings(facts), *_duration_findings(facts, limits)]
+def evaluate(facts: MediaFacts, limits: Limits, words: LimitWords | None = None) -> tuple[Finding, ...]:
+    """Every finding the facts support, errors first, in a stable order (the bounds worded by ``words``)."""
+    words = words or LimitWords.of(limits)
+    findings = [*_size_findings(facts, limits, words), *_format_findings(facts),
+                *_duration_findings(facts, limits, words)]
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     return tuple(sorted(findings, key=lambda f: order[f.severity]))
 
 
-def _size_findings(facts: MediaFacts, limits: Limits) -> list[Finding]:
+def _size_findings(facts: MediaFacts, limits: Limits, words: LimitWords) -> list[Finding]:
     out: list[Finding] = []
     limit = limits.size_limit_bytes
     if facts.bytes >= limit:
         at_least = "" if facts.complete or facts.format != "mp3" else "at least "
         out.append(Finding(
             "size.too-large", Severity.ERROR,
-            f"The file is {at_least}{facts.bytes:,} bytes; it must be less than {limit:,} bytes.",
+            f"The file is {at_least}{facts.bytes:,} bytes; it must be {words.size}.",
             "Shrink it: re-encode at a lower bitrate (64-128 kbps is plenty on a phone line), shorten it, "
             "or strip embedded pictures."))
     if facts.tag_bytes and facts.tag_bytes >= TAG_BUDGET_SHARE * limit:
@@ -127,7 +143,7 @@ def _format_findings(facts: MediaFacts) -> list[Finding]:
     return out
 
 
-def _duration_findings(facts: MediaFacts, limits: Limits) -> list[Finding]:
+def _duration_findings(facts: MediaFacts, limits: Limits, words: LimitWords) -> list[Finding]:
     if facts.format != "mp3" or facts.sample_rate is None or facts.stream_samples is None:
         return []
     rate = facts.sample_rate
@@ -145,7 +161,7 @@ def _duration_findings(facts: MediaFacts, limits: Limits) -> list[Finding]:
             measured = (f"It plays for at least {playback_s:.3f} s (all frames: at least {stream_s:.3f} s; the scan "
                         "stopped once that was certain)")
         out.append(Finding(
-            "duration.too-long", Severity.ERROR, f"{measured}; it must be less than {limit:g} s.",
+            "duration.too-long", Severity.ERROR, f"{measured}; it must be {words.duration}.",
             f"Trim it below {limit:g} s, e.g. `ffmpeg -i IN.mp3 -t {max(limit - 1, 1):g} "
             "-codec:a libmp3lame -b:a 128k OUT.mp3`, ideally with a fade-out."))
     if facts.header_frames is not None and facts.complete and (

@@ -1,10 +1,11 @@
 """Accounts for the bytes of a locked stream that are not frames, and the budget that bounds a hostile body.
 
 Once the scanner has locked onto a stream, whatever breaks the frame chain lands here: junk (counted in runs,
-capped at a quarter of the size limit, where "corrupt" is certain), the inside of a tag met mid-stream (its
-claimed size is believed for counting, while the scanner still searches it for frames), a Lyrics3 block (no
-size up front, so at most the largest one possible), and tags recognised at the very end from the stream's
-tail. Each step off the chain is a detour; past ``MAX_DETOURS`` the stream is given up as damaged.
+capped at a quarter of the size limit but never under the rules' 64 KiB minimum, where "corrupt" is certain),
+the inside of a tag met mid-stream (its claimed size is believed for counting, while the scanner still searches
+it for frames), a Lyrics3 block (no size up front, so at most the largest one possible), and tags recognised at
+the very end from the stream's tail. Each step off the chain is a detour; past ``MAX_DETOURS`` the stream is
+given up as damaged.
 """
 
 from __future__ import annotations
@@ -58,8 +59,9 @@ class OffChain:
             self.runs += 1
         capped = self.junk + n >= self._junk_cap
         if capped:
-            # A quarter of the size budget is junk: whatever follows, the file is corrupt (the rules' share)
-            # or too large, so the verdict is certain. Stopping at exactly the cap keeps chunking invisible.
+            # A quarter of the size budget (at least 64 KiB) is junk: whatever follows, the file is corrupt (the
+            # rules' share and minimum) or too large, so the verdict is certain. Stopping at exactly the cap keeps
+            # chunking invisible.
             n = self._junk_cap - self.junk
         self.junk += n
         self.trailing += n

@@ -314,13 +314,14 @@ class StreamScanner(FrameSync):
         elif data.startswith(b"TAG", pos, end):
             if rest < _tags.ID3V1_BYTES and not eof:
                 return self._need_more(pos, end, _tags.ID3V1_BYTES)
-            self._ledger.count("id3v1", min(rest, _tags.ID3V1_BYTES))
-            self._ledger.note_id3v1(data[pos:pos + _tags.ID3V1_BYTES])
+            # Only at the stream's end can fewer than 128 bytes be left: a tag cut short counts what it has, once
+            # (skipping past the end as well would take the missing bytes back a second time at the finish).
+            taken = min(rest, _tags.ID3V1_BYTES)
+            self._ledger.count("id3v1", taken)
+            self._ledger.note_id3v1(data[pos:pos + taken])
             self._off.end_junk()
             self._detour()
-            self._skip_kind = _SKIP_TAG
-            self._skip_tag_name = "id3v1"
-            return pos + _tags.ID3V1_BYTES
+            return pos + taken
         elif data.startswith(b"APETAGEX", pos, end):
             if rest < _tags.APE_HEADER_BYTES and not eof:
                 return self._need_more(pos, end, _tags.APE_HEADER_BYTES)
@@ -417,7 +418,8 @@ class StreamScanner(FrameSync):
 
     def _facts(self) -> MediaFacts:
         """The measurements so far, as the rules and the report take them."""
-        size = self._declared_size if self._declared_size is not None else self._fed
+        # A declared size (a Content-Length, a caller's size) never hides bytes fed beyond it: the larger counts.
+        size = self._fed if self._declared_size is None else max(self._declared_size, self._fed)
         complete = not self._stopped_early
         common: dict[str, Any] = {"tag_bytes": self._ledger.total, "tag_kinds": self._ledger.kinds,
                                   "tags": self._ledger.summary()}
@@ -445,7 +447,7 @@ class StreamScanner(FrameSync):
         # caller hears that silence), and it makes a joined file's playback equal FFmpeg's decode to the sample,
         # where leaving it out came one frame short.
         chained = self._frames + self._extra_headers
-        known_size = self._declared_size if self._declared_size is not None else self._fed if complete else None
+        known_size = size if self._declared_size is not None or complete else None
         playback = self._ffmpeg.played_samples(chained, self._spf, known_size)
         vbr = self._ffmpeg.header
         stream = chained * self._spf + self._ffmpeg.stray_samples(self._rate, self._spf)

@@ -15,7 +15,7 @@ import math
 import re
 
 from mediacheck._limits import Limits
-from mediacheck._rules import CORRUPT_JUNK_SHARE
+from mediacheck._rules import CORRUPT_JUNK_MIN_BYTES, CORRUPT_JUNK_SHARE
 from mediacheck._scan import mpeg as _mpeg
 from mediacheck._scan.mpeg import FRAME_LENGTH, FREE_FORMAT, LOCK_MASK, chain_frames, ffmpeg_pair
 from mediacheck._scan.offchain import OffChain
@@ -90,7 +90,11 @@ class FrameSync:
         self._free_length = 0
         self._ledger = TagLedger()
         # Bytes between frames once locked; a tag met mid-stream is searched for frames, its size only counted.
-        self._off = OffChain(math.ceil(CORRUPT_JUNK_SHARE * limits.size_limit_bytes), self._ledger)
+        # The scan may stop on junk only where the rules will call the file corrupt: a quarter of the size limit,
+        # and never less than their minimum, or a small limit stopped it on junk they call a blemish (a pass that
+        # never saw the frames after the junk).
+        junk_cap = max(math.ceil(CORRUPT_JUNK_SHARE * limits.size_limit_bytes), CORRUPT_JUNK_MIN_BYTES)
+        self._off = OffChain(junk_cap, self._ledger)
 
     def _stop(self) -> None:
         self._done = True
@@ -462,12 +466,19 @@ class FrameSync:
         Both must: a scan that stops for duration reports a playback and a stream duration at least the limit,
         so every reading of the report agrees with "too long". The gapless trim costs a few frames more; a
         header FFmpeg may ignore for a joined file (no end trim) only makes the playback longer.
+
+        Recomputed at every frame FFmpeg drops, so it costs a few steps, not one per frame dropped so far (that made
+        "4 frames then a stray byte" quadratic): FFmpeg plays at most the frames it demuxes less those it drops, so
+        the search for the playback starts that many frames past the stream's budget, at most a gapless trim short.
         """
         limit = self._limits.duration_limit_s
         rate, spf = self._rate, self._spf
         frames = max(1, math.ceil(limit * rate / spf))
         while frames > 1 and (frames - 1) * spf / rate >= limit:
             frames -= 1
-        while frames * spf / rate < limit or self._ffmpeg.played_samples(frames, spf, None) / rate < limit:
+        while frames * spf / rate < limit:
+            frames += 1
+        frames += self._ffmpeg.unplayed + self._ffmpeg.dropped
+        while self._ffmpeg.played_samples(frames, spf, None) / rate < limit:
             frames += 1
         return frames

@@ -367,7 +367,8 @@ class WavScanner:
         frames = partial = None
         if layout is not None and self._data_chunks:
             frames, partial = divmod(self._data_bytes, layout.frame_bytes)
-        size = self._declared_size if self._declared_size is not None else self._fed
+        # A declared size (a Content-Length, a caller's size) never hides bytes fed beyond it: the larger counts.
+        size = self._fed if self._declared_size is None else max(self._declared_size, self._fed)
         container_width = (self._container_bits + 7) // 8
         return WavFacts(
             bytes=size, complete=complete, container=self._container, format_tag=self._tag,

@@ -216,3 +216,18 @@ class TestLeftovers:
         assert code == 0
         assert f"mediacheck fix: removed {dead.name}, left by a fix that was killed" in out
         assert sorted(p.name for p in tmp_path.iterdir()) == ["hold.mp3"]
+
+
+def test_a_profile_mp3_is_encoded_as_the_plain_fix_encodes_one() -> None:
+    """A profile whose target is MP3 gets ffmpeg's output arguments from the one helper the plain fix uses."""
+    from mediacheck._fix import mp3_output_arguments
+    from mediacheck._fix_profile import output_arguments, profile_plan
+    from mediacheck._profiles import BUILTIN_PROFILES
+
+    for name in ("daily", "twilio"):
+        plan, target = profile_plan(BUILTIN_PROFILES[name], limits=BUILTIN_PROFILES[name].limits(),
+                                    target_seconds=None, sample_rate=None, channels=None, bitrate_kbps=96,
+                                    fade_seconds=2.0, strip_silence=True, normalize=False)
+        assert target.format == "mp3"
+        assert output_arguments(target, plan) == mp3_output_arguments(plan.bitrate_kbps)
+        assert f"{plan.bitrate_kbps}k" in mp3_output_arguments(plan.bitrate_kbps)

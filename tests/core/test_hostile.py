@@ -13,6 +13,7 @@ from mediacheck._check import check_chunks
 from mediacheck._inspector import Inspector
 from mediacheck._limits import DEFAULT_LIMITS
 from mediacheck._scan.offchain import MAX_DETOURS
+from mediacheck._scan.playback import FFmpegPlayback
 from mediacheck._scan.scanner import StreamScanner
 from tests.core.conftest import FIXTURES, chunks
 
@@ -25,6 +26,8 @@ EXPECTED = {
     "never-chaining headers, no lead-in": (["format.not-mp3"], 64 * 1024),
     "3 frames then a break": (["format.corrupt"], 256 * 1024),
     "4 Info frames then a break": (["format.corrupt"], 256 * 1024),
+    # Each stray byte makes FFmpeg drop the next frame: three of every four frames play, 60 s in about 80 KB.
+    "4 frames then a stray byte": (["duration.too-long"], 256 * 1024),
     "Info frames only": (["format.corrupt"], 64 * 1024),
     "0xFF run": (["format.corrupt"], JUNK_CAP + 64 * 1024),
     "tiny ID3v2 tags": (["format.corrupt"], 64 * 1024),
@@ -157,3 +160,29 @@ def test_a_flood_of_tiny_tags_at_the_start_is_given_up_on() -> None:
     inspector, fed = _feed(data)
     assert fed <= 64 * 1024
     assert inspector.finish().media.format != "mp3"
+
+
+def _duration_stop_work(data: bytes, monkeypatch: pytest.MonkeyPatch) -> int:
+    """How many times a scan of ``data`` (limits lifted) asks how long FFmpeg plays some count of frames."""
+    calls = 0
+    played_samples = FFmpegPlayback.played_samples
+
+    def counted(self: FFmpegPlayback, frames: int, spf: int, file_bytes: int | None) -> int:
+        nonlocal calls
+        calls += 1
+        return played_samples(self, frames, spf, file_bytes)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(FFmpegPlayback, "played_samples", counted)
+        report = check_bytes(data, limits=Limits(size_limit_bytes=10**12, duration_limit_s=1e9))
+    assert report.media is not None
+    assert report.media.complete is True
+    return calls
+
+
+def test_the_duration_stop_costs_the_same_for_every_dropped_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each frame FFmpeg drops moves the duration stop; finding it again costs a few steps, not one per frame
+    dropped so far: twice the "4 frames then a stray byte" body is twice the work, not four times."""
+    small = _duration_stop_work(hostile.four_frames_then_stray_byte(50_000), monkeypatch)
+    large = _duration_stop_work(hostile.four_frames_then_stray_byte(100_000), monkeypatch)
+    assert large <= 2.2 * small

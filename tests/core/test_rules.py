@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from mediacheck import Limits, Severity
 from mediacheck._facts import MediaFacts
-from mediacheck._rules import evaluate
+from mediacheck._rules import LimitWords, evaluate
 
 RATE = 44100
 # A clean 30 s MP3 as the scan would measure it: playback 30 s, one frame more in the stream.
@@ -164,3 +164,23 @@ class TestJunkShare:
         """At 64 KiB of junk and a quarter of the stream, the file is damaged."""
         assert "format.corrupt" in codes(replace(GOOD, bytes=262_144, junk_bytes=65_536, junk_runs=1))
         assert "format.corrupt" not in codes(replace(GOOD, bytes=262_140, junk_bytes=65_535, junk_runs=1))
+
+
+class TestLimitWords:
+    """The rules word the size and duration limits as the caller says (a profile's "at most"), so nothing has to
+    rewrite their messages afterwards."""
+
+    def test_by_default_the_limits_are_less_than(self) -> None:
+        """With no wording given, each limit reads "less than" its value."""
+        facts = replace(GOOD, bytes=10_000_000, playback_samples=61 * RATE, stream_samples=61 * RATE)
+        messages = {f.code: f.message for f in evaluate(facts, Limits())}
+        assert messages["size.too-large"].endswith("it must be less than 10,000,000 bytes.")
+        assert messages["duration.too-long"].endswith("it must be less than 60 s.")
+
+    def test_the_wording_given_is_the_wording_used(self) -> None:
+        """A caller's words for the bounds replace "less than" in the size and duration findings."""
+        facts = replace(GOOD, bytes=10_000_000, playback_samples=61 * RATE, stream_samples=61 * RATE)
+        words = LimitWords(size="at most 9,999,999 bytes", duration="at most 59.9 s")
+        messages = {f.code: f.message for f in evaluate(facts, Limits(), words)}
+        assert messages["size.too-large"].endswith("it must be at most 9,999,999 bytes.")
+        assert messages["duration.too-long"].endswith("it must be at most 59.9 s.")

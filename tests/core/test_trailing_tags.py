@@ -51,3 +51,18 @@ def test_trailing_tags_are_tags_not_junk(data: bytes, tags: dict[str, int], junk
     junk_messages = [f.message for f in report.findings if f.code == "format.junk"]
     assert junk_messages == [f"{junk} bytes in 1 place(s) are not audio frames; players skip them."]
     assert report.ok
+
+
+@pytest.mark.parametrize("chunk_size", [1, 1000, 1 << 20], ids=["bytewise", "1000", "whole"])
+@pytest.mark.parametrize("kept", [3, 10, 64, 100, 127])
+def test_an_id3v1_tag_cut_short_counts_the_bytes_it_has(kept: int, chunk_size: int) -> None:
+    """An ID3v1 tag cut short by the end of the file counts the bytes that exist, once: not those less the bytes
+    it lacks (which made the tag bytes negative and the audio share of the file larger than the file)."""
+    data = FRAMES + ID3V1[:kept]
+    report = check_chunks(chunks(data, chunk_size), declared_size=len(data))
+    assert report.media is not None
+    assert report.media.frames == FRAME_COUNT
+    assert report.media.tags is not None
+    assert report.media.tags["by_kind"] == {"id3v1": kept}
+    assert report.media.tags["bytes"] == kept
+    assert report.ok

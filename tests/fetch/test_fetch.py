@@ -16,6 +16,7 @@ import pytest
 import mediacheck._deep
 from mediacheck import Limits, Report, acheck_url, check_url
 from mediacheck._fetch import SafeFetcher, adownload_to_file, download_to_file
+from mediacheck.exceptions import UsageError
 from tests.fetch.conftest import LOOPBACK, StubResolver, fetch_all_with, fetch_with
 from tests.support.servers import (
     LoopbackServer,
@@ -24,6 +25,7 @@ from tests.support.servers import (
     Route,
     Static,
     Stream,
+    chunked_with_length,
     drip,
     lying_length,
     reset_after,
@@ -359,6 +361,22 @@ class TestBrokenBodies:
         assert report.media is not None
         assert report.media.bytes == 1000
 
+    @pytest.mark.parametrize("mode", ["sync", "async"])
+    def test_a_chunked_body_over_the_limit_fails_whatever_its_content_length_says(self, short_mp3: bytes,
+                                                                                   mode: str) -> None:
+        """A chunked body also sending "Content-Length: 1000" arrives whole (the chunked framing wins): the size
+        judged is the bytes read, so a body over the limit fails with size.too-large instead of passing as 1000."""
+        limits = Limits(size_limit_bytes=len(short_mp3) // 2)
+        with RawServer(chunked_with_length(short_mp3, 1000)) as server, \
+                SafeFetcher(limits=limits, allow_networks=LOOPBACK) as fetcher:
+            report = fetch_with(fetcher, server.url("/a.mp3"), mode)
+        assert report.fetch is not None
+        assert report.fetch.content_length == 1000
+        assert report.fetch.bytes_read >= limits.size_limit_bytes
+        assert [f.code for f in report.errors] == ["size.too-large"]
+        assert report.media is not None
+        assert report.media.bytes >= limits.size_limit_bytes
+
     def test_connection_refused_is_unreachable(self) -> None:
         """Nothing listening on the port is access.unreachable, naming the reason."""
         from tests.support.servers import TcpProbe
@@ -394,6 +412,27 @@ class TestDownload:
                 assert "size.too-large" in [f.code for f in findings]
                 assert not dst.exists()
                 assert fetch.bytes_read <= 70_000
+
+    @pytest.mark.parametrize("mode", ["sync", "async"])
+    @pytest.mark.parametrize("where", ["a folder", "in a missing folder", "under a file", "with a NUL byte"])
+    def test_a_destination_that_cannot_be_written_is_a_usage_error(self, where: str, mode: str,
+                                                                    tmp_path: Path) -> None:
+        """A destination that cannot be opened for writing is the caller's mistake: UsageError naming dst and
+        why, not a raw OSError or ValueError, and nothing is fetched."""
+        (tmp_path / "file").write_bytes(b"x")
+        dst = {"a folder": str(tmp_path), "in a missing folder": str(tmp_path / "missing" / "in.mp3"),
+               "under a file": str(tmp_path / "file" / "in.mp3"), "with a NUL byte": str(tmp_path / "in\0.mp3")}[where]
+
+        def download(url: str) -> object:
+            if mode == "sync":
+                return download_to_file(url, dst, max_bytes=1000, allow_networks=LOOPBACK)
+            return asyncio.run(adownload_to_file(url, dst, max_bytes=1000, allow_networks=LOOPBACK))
+
+        with LoopbackServer({"/a": Static(b"x")}) as server:
+            with pytest.raises(UsageError, match="dst") as raised:
+                download(server.url("/a"))
+            assert server.hits == {}
+        assert "cannot be written" in str(raised.value)
 
     def test_refused_address(self, tmp_path: Path) -> None:
         """Without an allowance loopback is refused, and no file is left behind."""

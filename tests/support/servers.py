@@ -309,6 +309,20 @@ def lying_length(body: bytes, claimed: int) -> RawResponder:
     return respond
 
 
+def chunked_with_length(body: bytes, claimed: int, chunk: int = 4096) -> RawResponder:
+    """A responder that sends ``body`` chunked yet also claims ``claimed`` bytes in a Content-Length (which the
+    chunked framing overrides, so the whole body arrives)."""
+
+    def respond(conn: socket.socket, head: bytes, stopping: threading.Event) -> None:
+        out = [response_head(headers=[("Content-Length", str(claimed)), ("Transfer-Encoding", "chunked")])]
+        for at in range(0, len(body), chunk):
+            piece = body[at:at + chunk]
+            out.append(b"%x\r\n" % len(piece) + piece + b"\r\n")
+        conn.sendall(b"".join(out) + b"0\r\n\r\n")
+
+    return respond
+
+
 class TcpProbe:
     """A listening loopback socket that never answers: ``connections()`` tells whether anyone connected.
 
