@@ -10,7 +10,10 @@ calls differ, so the per-step decisions live in ``_fetch_run.FetchRun`` and both
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
 import ssl
+import stat
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
@@ -270,11 +273,15 @@ class SafeFetcher:
         limits = self._limits(limits)
         target, path = _target(url), _check_destination(dst)
         _check_max_bytes(max_bytes)
-        with _open_destination(path) as handle:
-            sink = FileSink(handle, max_bytes)
-            run = FetchRun(target, limits, sink, reveal_addresses=self.reveal_addresses)
-            self._run(run)
-        return _download_result(run, sink, path)
+        staged, handle = _stage(path)
+        try:
+            with handle:
+                sink = FileSink(handle, max_bytes)
+                run = FetchRun(target, limits, sink, reveal_addresses=self.reveal_addresses)
+                self._run(run)
+            return _download_result(run, sink, staged, path)
+        finally:
+            staged.unlink(missing_ok=True)
 
     async def adownload(self, url: str, dst: str | PathLike[str], *, max_bytes: int,
                         limits: Limits | None = None) -> tuple[FetchInfo, tuple[Finding, ...]]:
@@ -282,14 +289,15 @@ class SafeFetcher:
         limits = self._limits(limits)
         target, path = _target(url), _check_destination(dst)
         _check_max_bytes(max_bytes)
-        handle = await anyio.to_thread.run_sync(_open_destination, path)
+        staged, handle = await anyio.to_thread.run_sync(_stage, path)
         try:
-            sink = FileSink(handle, max_bytes)
-            run = FetchRun(target, limits, sink, reveal_addresses=self.reveal_addresses)
-            await self._arun(run)
+            with handle:
+                sink = FileSink(handle, max_bytes)
+                run = FetchRun(target, limits, sink, reveal_addresses=self.reveal_addresses)
+                await self._arun(run)
+            return await anyio.to_thread.run_sync(_download_result, run, sink, staged, path)
         finally:
-            handle.close()
-        return _download_result(run, sink, path)
+            staged.unlink(missing_ok=True)
 
     def _limits(self, limits: Limits | None) -> Limits:
         if limits is None:
@@ -316,15 +324,34 @@ def _check_destination(dst: object) -> Path:
     return Path(dst)
 
 
-def _open_destination(path: Path) -> IO[bytes]:
-    """``path`` opened for writing; a destination that cannot be (a folder, a missing folder, a NUL byte, no
-    permission) is the caller's mistake, said as such rather than as a raw OSError or ValueError."""
+def _unwritable(path: Path, reason: str) -> UsageError:
+    shown = str(path).replace("\0", "\\0")
+    return UsageError(f"dst {shown} cannot be written: {reason}")
+
+
+def _stage(path: Path) -> tuple[Path, IO[bytes]]:
+    """A new file beside ``path`` to download into, open for writing: ``path`` itself is replaced only by a
+    complete download, so a failed one leaves whatever was there. A destination that cannot be written (a
+    folder, a device, a symbolic link, a missing folder, a NUL byte, no permission) is the caller's mistake,
+    said as such rather than as a raw OSError or ValueError."""
     try:
-        return path.open("wb")
+        found = os.lstat(path)
+    except FileNotFoundError:
+        found = None
     except (OSError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        shown = str(path).replace("\0", "\\0")
-        raise UsageError(f"dst {shown} cannot be written: {reason}") from None
+        raise _unwritable(path, exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)) from None
+    if found is not None and not stat.S_ISREG(found.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(found.st_mode) else \
+            "a folder" if stat.S_ISDIR(found.st_mode) else "not a regular file"
+        raise _unwritable(path, f"it is {kind}; name a regular file or a new one")
+    while True:  # mode 0666 less the umask, as for any new file (mkstemp's 0600 would outlive the rename)
+        staged = path.parent / f".{path.name[:100]}.{secrets.token_hex(4)}.download"
+        try:
+            return staged, os.fdopen(os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb")
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise _unwritable(path, exc.strerror or str(exc)) from None
 
 
 def _check_max_bytes(max_bytes: object) -> None:
@@ -343,12 +370,16 @@ def _deep_tee(deep: bool) -> Iterator[tuple[Path, IO[bytes]] | None]:
             yield path, handle
 
 
-def _download_result(run: FetchRun, sink: FileSink, path: Path) -> tuple[FetchInfo, tuple[Finding, ...]]:
+def _download_result(run: FetchRun, sink: FileSink, staged: Path, path: Path,
+                     ) -> tuple[FetchInfo, tuple[Finding, ...]]:
+    """The fetch's facts and findings; a complete download replaces ``path``, keeping a replaced file's mode."""
     if sink.too_large is not None:
         run.findings.append(sink.too_large)
     fetch, findings = run.finish(None)
-    if run.failed or not run.body_started:
-        path.unlink(missing_ok=True)
+    if not run.failed and run.body_started:
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(staged, stat.S_IMODE(os.stat(path).st_mode))
+        os.replace(staged, path)
     return fetch, tuple(findings)
 
 
@@ -402,8 +433,10 @@ def download_to_file(url: str, dst: str | PathLike[str], *, max_bytes: int, limi
 
     Same guard, redirect loop and total deadline (``limits.timeout_s``) as ``check_url``; ``max_bytes`` may
     exceed ``limits.size_limit_bytes`` (``fix`` downloads oversized sources to shrink them). Returns the fetch
-    facts and the url./access./size. findings (hints such as ``url.plain-http`` included); when any of them
-    is an error, ``dst`` is removed. Never raises for a network failure; raises UsageError for bad arguments.
+    facts and the url./access./size. findings (hints such as ``url.plain-http`` included). The body is written
+    beside ``dst`` and renamed over it only when complete: when any finding is an error, ``dst`` is as it was.
+    Never raises for a network failure; raises UsageError for bad arguments (``dst`` a folder, a device or a
+    symbolic link, or in a folder that cannot be written).
     """
     with SafeFetcher(limits=limits, allow_networks=allow_networks, resolver=resolver) as fetcher:
         return fetcher.download(url, dst, max_bytes=max_bytes)

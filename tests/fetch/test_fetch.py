@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import itertools
+import os
 import threading
 import tracemalloc
 from collections.abc import Iterator
@@ -433,6 +434,61 @@ class TestDownload:
                 download(server.url("/a"))
             assert server.hits == {}
         assert "cannot be written" in str(raised.value)
+
+    @pytest.mark.parametrize("mode", ["sync", "async"])
+    def test_a_failed_download_leaves_the_existing_file_as_it_was(self, mode: str, long_mp3: bytes,
+                                                                  tmp_path: Path) -> None:
+        """Over the cap, a 404 or a refused address: the file already at dst keeps its bytes and no staged file
+        is left in the folder; a complete download then replaces it and keeps its mode."""
+        dst = tmp_path / "hold.mp3"
+        dst.write_bytes(b"the user's own file")
+        dst.chmod(0o640)
+
+        def download(url: str, allow: tuple[str, ...] = LOOPBACK) -> list[str]:
+            if mode == "sync":
+                _, findings = download_to_file(url, dst, max_bytes=1000, allow_networks=allow)
+            else:
+                _, findings = asyncio.run(adownload_to_file(url, dst, max_bytes=1000, allow_networks=allow))
+            return [f.code for f in findings if f.severity.value == "error"]
+
+        with LoopbackServer({"/long.mp3": Static(long_mp3, chunked=True), "/ok.mp3": Static(b"new bytes")}) as server:
+            assert download(server.url("/long.mp3")) == ["size.too-large"]
+            assert download(server.url("/missing.mp3")) == ["access.http-status"]
+            assert download(server.url("/ok.mp3"), allow=()) == ["access.blocked-address"]
+            assert dst.read_bytes() == b"the user's own file"
+            assert sorted(p.name for p in tmp_path.iterdir()) == ["hold.mp3"]
+            assert download(server.url("/ok.mp3")) == []
+        assert dst.read_bytes() == b"new bytes"
+        assert dst.stat().st_mode & 0o777 == 0o640
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["hold.mp3"]
+
+    def test_a_new_file_gets_the_umask(self, tmp_path: Path) -> None:
+        """A downloaded file is created like any other: mode 0666 less the umask (not a temporary file's 0600)."""
+        old = os.umask(0o027)
+        try:
+            with LoopbackServer({"/ok.mp3": Static(b"new bytes")}) as server:
+                download_to_file(server.url("/ok.mp3"), tmp_path / "a.mp3", max_bytes=1000, allow_networks=LOOPBACK)
+        finally:
+            os.umask(old)
+        assert (tmp_path / "a.mp3").stat().st_mode & 0o777 == 0o640
+
+    @pytest.mark.parametrize("kind", ["symbolic link", "device"])
+    def test_a_link_or_device_is_refused_before_fetching(self, kind: str, tmp_path: Path) -> None:
+        """dst is replaced only when it is a regular file: a symbolic link (replacing it would surprise whoever
+        made it) or a device (/dev/null would become a file) is a UsageError, and nothing is fetched."""
+        target = tmp_path / "elsewhere.mp3"
+        target.write_bytes(b"kept")
+        dst = tmp_path / "link.mp3"
+        if kind == "symbolic link":
+            dst.symlink_to(target)
+        else:
+            dst = Path("/dev/null")
+        with LoopbackServer({"/a": Static(b"x")}) as server:
+            with pytest.raises(UsageError, match="cannot be written: it is"):
+                download_to_file(server.url("/a"), dst, max_bytes=1000, allow_networks=LOOPBACK)
+            assert server.hits == {}
+        assert target.read_bytes() == b"kept"
+        assert Path("/dev/null").is_char_device()
 
     def test_refused_address(self, tmp_path: Path) -> None:
         """Without an allowance loopback is refused, and no file is left behind."""
