@@ -33,7 +33,7 @@ from mediacheck._fetch_run import FetchRun, FileSink, InspectSink
 from mediacheck._limits import DEFAULT_LIMITS, Limits
 from mediacheck._netguard import AddressPolicy, HostRefusedError, Resolver, parse_networks
 from mediacheck._network_backend import AsyncGuardedBackend, GuardedBackend
-from mediacheck._report import FetchInfo, Finding, Report
+from mediacheck._report import FetchInfo, Finding, Report, Severity
 from mediacheck._urlpolicy import FetchableUrl
 from mediacheck.exceptions import UsageError
 
@@ -276,12 +276,18 @@ class SafeFetcher:
         staged, handle = _stage(path)
         try:
             with handle:
-                sink = FileSink(handle, max_bytes)
-                run = FetchRun(target, limits, sink, reveal_addresses=self.reveal_addresses)
-                self._run(run)
-            return _download_result(run, sink, staged, path)
+                fetched = self.download_into(target, handle, max_bytes=max_bytes, limits=limits)
+            return _publish(fetched, staged, path)
         finally:
             staged.unlink(missing_ok=True)
+
+    def download_into(self, url: str, handle: IO[bytes], *, max_bytes: int,
+                      limits: Limits) -> tuple[FetchInfo, tuple[Finding, ...]]:
+        """Download into an open file of the caller's, which it names and cleans up (fix's temporary file)."""
+        sink = FileSink(handle, max_bytes)
+        run = FetchRun(url, limits, sink, reveal_addresses=self.reveal_addresses)
+        self._run(run)
+        return _download_result(run, sink)
 
     async def adownload(self, url: str, dst: str | PathLike[str], *, max_bytes: int,
                         limits: Limits | None = None) -> tuple[FetchInfo, tuple[Finding, ...]]:
@@ -295,7 +301,7 @@ class SafeFetcher:
                 sink = FileSink(handle, max_bytes)
                 run = FetchRun(target, limits, sink, reveal_addresses=self.reveal_addresses)
                 await self._arun(run)
-            return await anyio.to_thread.run_sync(_download_result, run, sink, staged, path)
+            return await anyio.to_thread.run_sync(_publish, _download_result(run, sink), staged, path)
         finally:
             staged.unlink(missing_ok=True)
 
@@ -370,17 +376,21 @@ def _deep_tee(deep: bool) -> Iterator[tuple[Path, IO[bytes]] | None]:
             yield path, handle
 
 
-def _download_result(run: FetchRun, sink: FileSink, staged: Path, path: Path,
-                     ) -> tuple[FetchInfo, tuple[Finding, ...]]:
-    """The fetch's facts and findings; a complete download replaces ``path``, keeping a replaced file's mode."""
+def _download_result(run: FetchRun, sink: FileSink) -> tuple[FetchInfo, tuple[Finding, ...]]:
     if sink.too_large is not None:
         run.findings.append(sink.too_large)
     fetch, findings = run.finish(None)
-    if not run.failed and run.body_started:
+    return fetch, tuple(findings)
+
+
+def _publish(fetched: tuple[FetchInfo, tuple[Finding, ...]], staged: Path, path: Path,
+             ) -> tuple[FetchInfo, tuple[Finding, ...]]:
+    """A download without errors replaces ``path`` (keeping a replaced file's mode); ``fetched`` is passed on."""
+    if not any(f.severity is Severity.ERROR for f in fetched[1]):
         with contextlib.suppress(FileNotFoundError):
             os.chmod(staged, stat.S_IMODE(os.stat(path).st_mode))
         os.replace(staged, path)
-    return fetch, tuple(findings)
+    return fetched
 
 
 # -- the public facades -----------------------------------------------------------------------------------------

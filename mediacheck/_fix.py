@@ -211,10 +211,12 @@ def _check_source(src: Path, display: str, limits: Limits, profile: Profile | No
 
 def _download(url: str, tmp: Path, *, limits: Limits, allow_networks: Iterable[str],
               max_download_bytes: int) -> None:
-    from mediacheck._fetch import download_to_file
+    from mediacheck._fetch import SafeFetcher
 
-    _fetch, findings = download_to_file(url, tmp, max_bytes=max_download_bytes, limits=limits,
-                                        allow_networks=allow_networks)
+    # Into fix's own temporary file, not through download_to_file's staging: a fix killed mid-download then
+    # leaves only files it names, and the next run cleans up.
+    with SafeFetcher(limits=limits, allow_networks=allow_networks) as fetcher, tmp.open("wb") as handle:
+        _fetch, findings = fetcher.download_into(url, handle, max_bytes=max_download_bytes, limits=limits)
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if errors:
         said = " ".join(f.message for f in errors)
