@@ -202,7 +202,8 @@ class FetchRun:
         type_warning = content_type_finding(self.content_type)
         if type_warning is not None:
             self.findings.append(type_warning)
-        length = response.headers.get("content-length")
+        # A Transfer-Encoding overrides any Content-Length (RFC 9112, 6.3): the body is as long as its chunks say.
+        length = None if "transfer-encoding" in response.headers else response.headers.get("content-length")
         # h11 lets only ASCII digits through; the isascii() keeps "²" (isdigit, yet int() raises) out regardless.
         digits = length.strip() if length is not None else ""
         self.content_length = int(digits) if digits.isascii() and digits.isdigit() else None
