@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import sys
 from functools import partial
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
@@ -218,6 +219,9 @@ async def dialin(request: Request, resources: Resources, _origin: SameOrigin, _k
                        status.HTTP_422_UNPROCESSABLE_CONTENT)
     except RecursionError:
         return problem("This JSON is nested too deeply to be a dial-in config.", status.HTTP_422_UNPROCESSABLE_CONTENT)
+    except ValueError:  # json.loads refuses integers longer than sys.get_int_max_str_digits()
+        return problem(f"This JSON holds an integer of more than {sys.get_int_max_str_digits():,} digits, too long "
+                       "to read.", status.HTTP_422_UNPROCESSABLE_CONTENT)
     if not isinstance(body, dict):
         return problem("A dial-in config is a JSON object: { \"type\": ..., \"phone_number\": ..., ... }.",
                        status.HTTP_422_UNPROCESSABLE_CONTENT)

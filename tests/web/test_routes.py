@@ -16,8 +16,9 @@ import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from mediacheck import check_bytes
+from mediacheck import DialinReport, check_bytes
 from mediacheck.service.app import create_app
+from mediacheck.service.web import dialin_view
 from mediacheck.service.web.security import CONTENT_SECURITY_POLICY
 from tests.service.conftest import make_settings, run_uvicorn
 from tests.support.servers import LoopbackServer, RawServer, Static, drip
@@ -362,6 +363,7 @@ class TestDialinFragment:
         ("[1, 2]", "A dial-in config is a JSON object"),
         ('{"type": }', "This is not valid JSON: Expecting value at line 1, column 10."),
         ("[" * 60_000, "nested too deeply"),
+        ('{"type": "pin_dialin", "x": ' + "9" * 5_000 + "}", "an integer of more than 4,300 digits"),
     ])
     def test_what_is_not_a_config_gets_a_sentence(self, client: TestClient, text: str, said: str) -> None:
         """Not an object, not JSON, or absurdly nested: a 422 fragment that says so."""
@@ -369,3 +371,49 @@ class TestDialinFragment:
         assert answer.status_code == 422
         assert answer.headers["content-type"].startswith("text/html")
         assert said in answer.text
+
+    def test_fields_nested_past_the_stack_are_laid_out_in_order(self) -> None:
+        """The field walk is not recursive: a body nested 100,000 deep lays out, depth first with keys in order."""
+        deep: object = 1
+        for _ in range(100_000):
+            deep = {"a": deep}
+        body = {"type": "pin_dialin", "x": {"b": 1, "c": {"d": [2], "e": {}}}, "deep": deep, "z": None}
+        _general, rows = dialin_view.field_rows(body, DialinReport())
+        paths = [row.path for row in rows]
+        assert paths[:5] == ["type", "x.b", "x.c.d", "x.c.e", "deep" + ".a" * 100_000]
+        assert paths[5:] == ["z"]
+        assert rows[4].value == "1"
+
+    @pytest.mark.parametrize(("open_", "close"), [("[", "]"), ('{"a": ', "}")])
+    def test_bodies_nested_up_to_the_parse_limit_never_fail(self, client: TestClient, open_: str,
+                                                            close: str) -> None:
+        """Around the depth where json.loads gives up, every body is a fragment (200) or a sentence (422), never a 500.
+
+        Just under that depth, laying the fields out (a recursive walk, or printing a nested value) used to
+        overflow the stack the parse had just fitted in.
+        """
+        limit = sys.getrecursionlimit()
+        answers = {}
+        for depth in range(limit - 100, limit + 1):
+            text = '{"type": "pin_dialin", "x": ' + open_ * depth + "1e400" + close * depth + "}"
+            answers[depth] = client.post("/web/dialin", content=text.encode()).status_code
+        assert set(answers.values()) <= {200, 422}, {d: s for d, s in answers.items() if s not in (200, 422)}
+        assert answers[limit - 100] == 200
+        assert answers[limit] == 422
+
+    @pytest.mark.parametrize("text", ['{"x":' * 100_000 + "1" + "}" * 100_000, "[" * 100_000 + "]" * 100_000])
+    def test_bodies_nested_100000_deep_are_refused_before_parsing(self, client: TestClient, text: str) -> None:
+        """A body nested 100,000 deep is over the JSON body cap: a 413 JSON answer, not a parse."""
+        answer = client.post("/web/dialin", content=text.encode())
+        assert answer.status_code == 413
+        assert "takes at most" in answer.json()["detail"]
+
+    @pytest.mark.parametrize(("open_", "close"), [("[", "]"), ('{"a": ', "}")])
+    def test_extra_field_nested_600_deep_holding_infinity(self, client: TestClient, open_: str, close: str) -> None:
+        """An extra field nested 600 deep around 1e400 is one field.unknown warning on its row, like the API says."""
+        text = ('{"type": "pin_dialin", "phone_number": "+18058700061", "x": ' + open_ * 600 + "1e400"
+                + close * 600 + "}")
+        answer = client.post("/web/dialin", content=text.encode())
+        assert answer.status_code == 200
+        assert re.search(r'data-field="x[."]', answer.text)
+        assert "field.unknown" in answer.text
