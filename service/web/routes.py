@@ -3,7 +3,8 @@
 ``GET /`` is the page (no data in it, no key needed). The script posts to ``/web/check`` (a file or URL: the
 verdict, facts and waveform as an HTML fragment), ``/web/fix`` (the fixed file itself, what changed in a
 header) and ``/web/dialin`` (a config body: its fields with their findings). Those three take the same API key,
-check slots and body caps as ``/v1`` (the service's own dependencies), and refuse other sites' requests.
+check slots and body caps as ``/v1`` (the service's own dependencies), and refuse other sites' requests. The two
+that take files receive the form as ``/v1/checks/upload`` does: under an upload lease, then a check slot.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import dataclasses
 import json
 import re
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
+import anyio
 import anyio.to_thread
 from fastapi import APIRouter, HTTPException, Request, status
 from starlette.responses import HTMLResponse, Response
@@ -32,7 +36,7 @@ from mediacheck import (
     deep_check_with_waveform,
     fix_file,
 )
-from mediacheck.service.deps import ApiKey, CheckSlot, Resources
+from mediacheck.service.deps import ApiKey, CheckSlot, Resources, UploadSlot, check_slot_within
 from mediacheck.service.metrics import record_check
 from mediacheck.service.profiles import profiled_limits
 from mediacheck.service.resources import ServiceResources
@@ -70,11 +74,25 @@ async def page(request: Request, resources: Resources) -> HTMLResponse:
                   rules=views.rules_in_words(None, resources.limits))
 
 
+@asynccontextmanager
+async def _received_then_slotted(request: Request, resources: ServiceResources) -> AsyncIterator[PageInput]:
+    """Receive the form holding only the client's upload lease, then wait for a check slot until its deadline.
+
+    As for ``/v1/checks/upload``: a client trickling a form costs a socket and a lease of its own, never a
+    check slot, so slow or unfinished uploads cannot keep everyone else's checks out.
+    """
+    timeout_s = resources.limits.timeout_s
+    deadline = anyio.current_time() + timeout_s
+    async with received_input(request, timeout_s) as given, \
+            check_slot_within(resources, deadline - anyio.current_time()):
+        yield given
+
+
 @router.post(CHECK_PATH, response_class=HTMLResponse)
 async def check(request: Request, resources: Resources, _origin: SameOrigin, _key: ApiKey,
-                _slot: CheckSlot) -> HTMLResponse:
+                _upload: UploadSlot) -> HTMLResponse:
     """Check the form's ``file`` or ``url``, listen to it, draw it: the verdict as an HTML fragment."""
-    async with received_input(request, resources.limits.timeout_s) as given:
+    async with _received_then_slotted(request, resources) as given:
         limits = profiled_limits(given.profile, resources.limits)
         source: Path | None
         note: str | None
@@ -142,9 +160,9 @@ def _picture(report: Report, waveform: Waveform | None, limits: Limits) -> Wavef
 
 @router.post(FIX_PATH)
 async def fix(request: Request, resources: Resources, _origin: SameOrigin, _key: ApiKey,
-              _slot: CheckSlot) -> Response:
+              _upload: UploadSlot) -> Response:
     """Run ``fix_file`` on the form's ``file`` or ``url``; answer with the fixed file, what changed in a header."""
-    async with received_input(request, resources.limits.timeout_s) as given:
+    async with _received_then_slotted(request, resources) as given:
         limits = profiled_limits(given.profile, resources.limits)
         source = given.path or await _download_source(given, resources, limits)
         target = BUILTIN_PROFILES[given.profile or "daily"].fix

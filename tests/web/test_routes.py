@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,13 +22,16 @@ from mediacheck.service.app import create_app
 from mediacheck.service.web import dialin_view
 from mediacheck.service.web.security import CONTENT_SECURITY_POLICY
 from tests.service.conftest import make_settings, run_uvicorn
-from tests.support.servers import LoopbackServer, RawServer, Static, drip
+from tests.service.inflight import Callers, StalledUpstream, client_from, wait_until
+from tests.service.test_upload import BOUNDARY, _head
+from tests.support.servers import LoopbackServer, Static
 from tests.web.conftest import FIXTURES, clear_service_env
 
 HOSTILE_NAME = "<script>alert(1)</script>&'.mp3"
 SONG = (FIXTURES / "example-hold-music.mp3").read_bytes()
 LONG = (FIXTURES / "too-long-75s.mp3").read_bytes()
 WAV = (FIXTURES / "not-mp3-pcm.wav").read_bytes()
+ATTACKER, HONEST = "127.0.0.2", ("127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6")
 ASSET = re.compile(r"""(?:src|href)="([^"]+)\"""")
 
 
@@ -145,24 +149,88 @@ class TestSameAuthAndLimitsAsTheApi:
         assert answer.status_code == 413
         assert "at most 100,000" in answer.json()["detail"]
 
-    def test_a_busy_service_answers_503_with_retry_after(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """With one slot taken by a slow URL check, a second page check is answered 503 with Retry-After."""
-        clear_service_env(monkeypatch)
-        app = create_app(make_settings(max_concurrency=1, retry_after_s=3))
-        with run_uvicorn(app) as base:
-            # The slow server drips for up to 20 s; leaving its block cuts it off, which ends the slow check.
-            with RawServer(drip(SONG[:2000], 0.01)) as slow:
-                started = threading.Thread(target=httpx.post, args=(f"{base}/web/check",),
-                                           kwargs={"data": {"url": slow.url("/hold.mp3")}, "timeout": 60})
-                started.start()
-                deadline = time.monotonic() + 15
-                while not slow.requests and time.monotonic() < deadline:  # the slow check holds the slot now
-                    time.sleep(0.01)
-                probe = httpx.post(f"{base}/web/check", files={"file": ("hold.mp3", SONG, "audio/mpeg")}, timeout=60)
-            started.join(timeout=60)
-        assert probe.status_code == 503
-        assert probe.headers["retry-after"] == "3"
-        assert "check slots are busy" in probe.json()["detail"]
+    def test_a_busy_service_answers_503_with_retry_after(self, live_for: Callable[..., str]) -> None:
+        """With every upload slot taken by an unfinished page upload, another page upload is 503 with Retry-After.
+
+        (A busy check slot no longer refuses a page upload at once: it has arrived, and waits for one.)
+        """
+        base = live_for(max_uploads=1, max_uploads_per_client=0, retry_after_s=3)
+        trickle = _trickling_form(base, "/web/check", ATTACKER)
+        try:
+            def refused() -> bool:
+                with client_from(HONEST[0]) as other:
+                    probe = other.post(f"{base}/web/check", files={"file": ("hold.mp3", SONG, "audio/mpeg")})
+                if probe.status_code != 503:
+                    return False
+                assert probe.headers["retry-after"] == "3"
+                assert "upload slots are busy" in probe.json()["detail"]
+                return True
+
+            wait_until(refused, "the unfinished upload holds the only upload slot")
+        finally:
+            trickle.close()
+
+    def test_a_received_page_upload_waits_for_a_check_slot(self, live_for: Callable[..., str]) -> None:
+        """A page upload that has arrived while every check slot is busy waits for one, then gets its verdict."""
+        base = live_for(max_concurrency=1)
+        with StalledUpstream(SONG) as upstream, Callers() as callers:
+            held = callers.post(ATTACKER, f"{base}/v1/checks", json={"url": upstream.url()})
+            wait_until(lambda: upstream.waiting == 1, "the URL check holds the only slot")
+            upload = callers.post(HONEST[0], f"{base}/web/check", files={"file": ("hold.mp3", SONG, "audio/mpeg")})
+            time.sleep(0.5)
+            assert not upload.done()  # received, and waiting for the slot
+            upstream.release()
+            assert held.result().status_code == 200
+            assert upload.result().status_code == 200
+            assert "verdict--pass" in upload.result().text
+
+    def test_unfinished_page_uploads_hold_leases_not_check_slots(self, live_for: Callable[..., str]) -> None:
+        """A client with unfinished page uploads at its per-client limit gets 429 for more; others are served.
+
+        Both check slots would be the trickler's if its forms held one while arriving; per-client check limits
+        are off, so what keeps the slots free is the page receiving forms like /v1/checks/upload.
+        """
+        base = live_for(max_concurrency=2, max_uploads_per_client=2, max_checks_per_client=0, retry_after_s=3)
+        trickles = [_trickling_form(base, path, ATTACKER) for path in ("/web/check", "/web/fix")]
+        try:
+            def third_is_refused() -> bool:
+                with client_from(ATTACKER) as attacker:
+                    answer = attacker.post(f"{base}/web/check", files={"file": ("a.mp3", SONG, "audio/mpeg")})
+                if answer.status_code != 429:
+                    return False
+                assert answer.headers["retry-after"] == "3"
+                assert "2 uploads in flight" in answer.json()["detail"]
+                return True
+
+            wait_until(third_is_refused, "the client's third page upload was refused")
+            with Callers() as callers:
+                answers = [callers.post(HONEST[i], f"{base}/web/check",
+                                        files={"file": ("hold.mp3", SONG, "audio/mpeg")}) for i in range(3)]
+                answers.append(callers.post(HONEST[3], f"{base}/v1/checks/upload",
+                                            files={"file": ("hold.mp3", SONG, "audio/mpeg")}))
+                statuses = [answer.result().status_code for answer in answers]
+            assert statuses == [200] * 4
+        finally:
+            for conn in trickles:
+                conn.close()
+
+
+def _trickling_form(base: str, path: str, source: str) -> socket.socket:
+    """A page form upload from ``source`` that sends its head and 3 bytes of the file, then nothing (left open)."""
+    port = int(base.rsplit(":", 1)[1])
+    conn = socket.create_connection(("127.0.0.1", port), source_address=(source, 0))
+    conn.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode()
+                 + b"Content-Type: multipart/form-data; boundary=" + BOUNDARY.encode() + b"\r\n"
+                 b"Content-Length: 1000000\r\n\r\n" + _head() + b"ID3")
+    return conn
+
+
+@pytest.fixture
+def live_for(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
+    """Start real uvicorn servers over apps built from settings overrides (loopback allowed); returns base URLs."""
+    clear_service_env(monkeypatch)
+    with contextlib.ExitStack() as stack:
+        yield lambda **overrides: stack.enter_context(run_uvicorn(create_app(make_settings(**overrides))))
 
 
 class TestOtherSitesAreRefused:
