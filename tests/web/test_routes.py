@@ -214,6 +214,18 @@ class TestSameAuthAndLimitsAsTheApi:
             for conn in trickles:
                 conn.close()
 
+    def test_a_page_upload_cut_off_is_a_400_not_a_500(self, live_for: Callable[..., str]) -> None:
+        """A client that goes away mid-form is answered (and counted) 400, like /v1/checks/upload, never a 500."""
+        base = live_for()
+        _trickling_form(base, "/web/check", ATTACKER).close()
+        pattern = re.compile(r'mediacheck_http_requests_total\{method="POST",route="/web/check",status="(\d+)"\}')
+
+        def answered() -> list[str]:
+            return pattern.findall(httpx.get(f"{base}/metrics", timeout=30).text)
+
+        wait_until(lambda: bool(answered()), "the cut-off upload was answered")
+        assert answered() == ["400"]
+
 
 def _trickling_form(base: str, path: str, source: str) -> socket.socket:
     """A page form upload from ``source`` that sends its head and 3 bytes of the file, then nothing (left open)."""
