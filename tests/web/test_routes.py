@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx2 as httpx
 import pytest
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from mediacheck import DialinReport, check_bytes
 from mediacheck.service.app import create_app
+from mediacheck.service.routes.dialin import PINLESS_EXAMPLE
 from mediacheck.service.web import dialin_view
 from mediacheck.service.web.security import CONTENT_SECURITY_POLICY
 from tests.service.conftest import make_settings, run_uvicorn
@@ -225,6 +227,37 @@ class TestSameAuthAndLimitsAsTheApi:
 
         wait_until(lambda: bool(answered()), "the cut-off upload was answered")
         assert answered() == ["400"]
+
+
+class TestHangUps:
+    """A browser that goes away (a tab closed mid-check) cancels the page's work, as the API's routes do."""
+
+    @pytest.mark.parametrize("path", ["/web/check", "/web/fix", "/web/dialin"])
+    def test_hung_up_page_request_stops_fetching_and_frees_its_slot(self, live_for: Callable[..., str],
+                                                                     path: str) -> None:
+        """The fetch of an endless upstream stops when the client hangs up, and the only check slot is free again.
+
+        The fetch deadline is 30 s; without the cancel the next check gets 503 until then.
+        """
+        base = live_for(max_concurrency=1)
+        port = int(base.rsplit(":", 1)[1])
+        with StalledUpstream(SONG, head_first=True) as endless:
+            if path == "/web/dialin":
+                body = json.dumps({**PINLESS_EXAMPLE, "room_creation_api": "https://127.0.0.1/api/dial",
+                                   "hold_music_url": endless.url()}).encode()
+                kind = b"application/json"
+            else:
+                body = urlencode({"url": endless.url()}).encode()
+                kind = b"application/x-www-form-urlencoded"
+            conn = socket.create_connection(("127.0.0.1", port))
+            conn.sendall(b"POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s"
+                         % (path.encode(), kind, len(body), body))
+            wait_until(lambda: endless.waiting == 1, "the page's fetch reached the endless upstream")
+            assert httpx.post(f"{base}/v1/checks", json={"url": "ftp://x"}, timeout=30).status_code == 503
+            conn.close()
+            assert endless.closed_early.wait(5), "the fetch of the endless upstream went on after the hang-up"
+            wait_until(lambda: httpx.post(f"{base}/v1/checks", json={"url": "ftp://x"}, timeout=30).status_code == 200,
+                       "the hung-up page request's slot was free again", timeout_s=5)
 
 
 def _trickling_form(base: str, path: str, source: str) -> socket.socket:
