@@ -77,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
         return _usage_error(f"{name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
     except RecursionError:
         return _usage_error(f"{name} nests JSON too deeply to be a dial-in config")
+    except ValueError:  # json.loads refuses integers longer than sys.get_int_max_str_digits()
+        return _usage_error(f"{name} holds an integer of more than {sys.get_int_max_str_digits():,} digits, "
+                            "too long to read")
     report = lint_dialin_config(body, limits=limits, allow_networks=allow_networks,
                                 check_hold_music=args.check_hold_music)
     if duplicates:

@@ -9,6 +9,7 @@ expects. Duplicated keys get a finding too: JSON parsers keep the last one witho
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from mediacheck._dialin_report import DialinFinding
@@ -46,8 +47,8 @@ def parse_config_json(data: str | bytes) -> tuple[Any, tuple[DialinFinding, ...]
 
     JSON parsers keep the last of duplicated keys without a word, so ``{"hold_music_url": A, ...,
     "hold_music_url": B}`` silently checks (and sends) B. Raises ``UnicodeDecodeError`` for bytes that are no
-    Unicode text, ``json.JSONDecodeError`` for text that is not JSON and ``RecursionError`` for absurd nesting.
-    """
+    Unicode text, ``json.JSONDecodeError`` for text that is not JSON, ``RecursionError`` for absurd nesting and
+    ``ValueError`` for an integer with more digits than Python converts."""
     if isinstance(data, str):
         findings: list[DialinFinding] = [_bom_finding()] if data.startswith(_BOM) else []
         text = data.removeprefix(_BOM)
@@ -90,10 +91,13 @@ def read_config(data: str | bytes) -> tuple[Any, tuple[DialinFinding, ...]]:
     try:
         return parse_config_json(data)
     except UnicodeDecodeError as exc:
-        why = f"its bytes are not UTF-8 text (byte {exc.start} is invalid)"
+        said = f"The body is not valid JSON: its bytes are not UTF-8 text (byte {exc.start} is invalid)."
     except json.JSONDecodeError as exc:
-        why = f"{exc.msg.lower()} at line {exc.lineno}, column {exc.colno}"
+        said = f"The body is not valid JSON: {exc.msg.lower()} at line {exc.lineno}, column {exc.colno}."
     except RecursionError:
-        why = "it nests too deeply to be a dial-in config"
-    return None, (DialinFinding("", "field.json", Severity.ERROR, f"The body is not valid JSON: {why}.",
+        said = "The body is not valid JSON: it nests too deeply to be a dial-in config."
+    except ValueError:  # json.loads refuses integers longer than sys.get_int_max_str_digits()
+        said = (f"The body cannot be read: it holds an integer of more than {sys.get_int_max_str_digits():,} "
+                "digits.")
+    return None, (DialinFinding("", "field.json", Severity.ERROR, said,
                                 "Send the config as one JSON object, encoded as UTF-8."),)

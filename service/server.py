@@ -18,7 +18,10 @@ module subclasses the httptools protocol and adds, per connection:
 - a small body that is not an upload (up to 64 KiB by Content-Length: a JSON check) is read whole before the
   app is called, as nginx buffers one, so a half-sent check holds a buffer rather than an app task; uploads
   (multipart) stream as before;
-- an idle keep-alive deadline (``keep_alive_s``) that stray bytes (bare CRLFs) cannot postpone;
+- an idle keep-alive deadline (``keep_alive_s``) that stray bytes (bare CRLFs) cannot postpone, and that does
+  not run while a pipelined request (parsed before the previous answer ended) is being answered;
+- at most :data:`MAX_PIPELINED_REQUESTS` requests queued behind the one being answered; one more closes the
+  connection, since uvicorn keeps every request it has parsed and one read can hold thousands;
 - a connection cap below the descriptor limit: at the cap a new connection closes the one that has waited
   longest without a request in flight (idle, or still sending its request), so a crowd of slow clients
   cannot lock out a load balancer's probe.
@@ -74,6 +77,9 @@ MIN_CONNECTIONS = 64
 # After a refusal: how long, and how many more request bytes, we read and drop before closing outright.
 LINGER_S = 1.0
 LINGER_BYTES = 1024 * 1024
+# Requests a client may queue behind the one being answered (HTTP/1.1 pipelining); one more closes the
+# connection. uvicorn queues every request it parses, each with its own state, and one read parses thousands.
+MAX_PIPELINED_REQUESTS = 16
 
 
 @dataclass(frozen=True)
@@ -211,6 +217,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._dropped_bytes = 0
         self._buffer_body = False
         self._deferred: tuple[RequestResponseCycle, ASGI3Application] | None = None
+        self._answering: RequestResponseCycle | None = None  # the request whose app task runs (pipelining aside)
 
     @property
     def phase(self) -> _Phase:
@@ -234,6 +241,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._disarm()
         self._waiting.discard(self)
         self._phase = _Phase.CLOSING
+        self._disconnect_all()  # uvicorn tells only the last request parsed, not the one answering before it
         super().connection_lost(exc)
 
     def evict(self) -> None:
@@ -243,9 +251,26 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._disarm()
         self.connections.discard(self)  # counted out now: connection_lost comes a loop turn later
         self._phase = _Phase.CLOSING
-        if self.cycle is not None and not self.cycle.response_complete:
-            self.cycle.disconnected = True
-            self.cycle.message_event.set()
+        self._disconnect_all()
+        self.transport.close()
+
+    def _disconnect_all(self) -> None:
+        """Tell every request of this connection, answering or queued, that the client is gone."""
+        cycles = [self._answering, self.cycle, *(cycle for cycle, _app in self.pipeline)]
+        self.pipeline.clear()
+        for cycle in cycles:
+            if cycle is not None and not cycle.response_complete:
+                cycle.disconnected = True
+                cycle.message_event.set()
+
+    def _too_many_pipelined(self) -> None:
+        """Close a connection whose client queued more requests than it may; none of the queued ones is run."""
+        self.logger.info("A client pipelined more than %d requests; closing its connection.",
+                         MAX_PIPELINED_REQUESTS)
+        self._disarm()
+        self._waiting.discard(self)
+        self._phase = _Phase.CLOSING
+        self._disconnect_all()
         self.transport.close()
 
     def data_received(self, data: bytes) -> None:
@@ -290,19 +315,25 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     # Parser callbacks
     def on_message_begin(self) -> None:
+        if self._phase is _Phase.CLOSING:  # the rest of a read being parsed after the connection was given up
+            return
         super().on_message_begin()
         if self._phase is not _Phase.HEAD:  # a pipelined request, parsed while the previous one is answered
             self._enter_head()
 
     def on_headers_complete(self) -> None:
+        if self._phase is _Phase.CLOSING:
+            return
         self._disarm()
         now = self.loop.time()
         self._phase = _Phase.BODY
         self._body_started = self._body_progress_at = now
         self._body_bytes = 0
         self._buffer_body = self._small_body_expected()
-        super().on_headers_complete()
+        super().on_headers_complete()  # queues the request if another is being answered (pipelining)
         self._buffer_body = False
+        if len(self.pipeline) > MAX_PIPELINED_REQUESTS:
+            self._too_many_pipelined()
 
     def _small_body_expected(self) -> bool:
         # A small body (a JSON check) is read whole before the app sees the request, as nginx buffers one: a
@@ -324,18 +355,24 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self._buffer_body:
             self._deferred = (cycle, app)  # started by on_message_complete, once the body is all here
             return
+        self._answering = cycle
         super()._start_asgi_task(cycle, app)
 
     def on_body(self, body: bytes) -> None:
+        if self._phase is _Phase.CLOSING:
+            return
         self._body_bytes += len(body)
         self._body_progress_at = self.loop.time()
         super().on_body(body)
 
     def on_message_complete(self) -> None:
+        if self._phase is _Phase.CLOSING:
+            return
         super().on_message_complete()
         if self._deferred is not None:
             cycle, app = self._deferred
             self._deferred = None
+            self._answering = cycle
             super()._start_asgi_task(cycle, app)
         self._disarm()
         if self.cycle is not None and self.cycle.response_complete:
@@ -345,9 +382,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._waiting.discard(self)
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        super().on_response_complete()  # starts the next pipelined request, if one was queued
         self._unset_keepalive_if_required()  # uvicorn's own keep-alive timer: ours below replaces it
-        if self._phase is _Phase.APP and not self.transport.is_closing():
+        # Idle only when no request is left: a pipelined one, parsed already, is being answered now.
+        if (self._phase is _Phase.APP and not self.transport.is_closing()
+                and (self.cycle is None or self.cycle.response_complete)):
             self._enter_idle()
 
     # Phases and deadlines

@@ -11,6 +11,7 @@ from mediacheck import DialinFinding, DialinReport, Severity
 
 # Long values (an hmac, a data URL pasted by mistake) are cut so the page stays readable.
 MAX_VALUE_CHARS = 160
+NESTED_TOO_DEEPLY = "(nested too deeply to show)"
 _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
@@ -32,16 +33,24 @@ class FieldRow:
 
 
 def _value_text(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except RecursionError:  # a list nested almost as deep as json.loads allows: the row names it, unprinted
+        return NESTED_TOO_DEEPLY
     return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS - 1] + "…"
 
 
 def _leaves(value: Any, prefix: str) -> Iterator[tuple[str, Any]]:
-    if isinstance(value, Mapping) and value:
-        for key, item in value.items():
-            yield from _leaves(item, f"{prefix}.{key}" if prefix else str(key))
-    else:
-        yield prefix, value
+    # Walked with a stack, not recursion: a pasted body may nest as deep as json.loads allows, and the page must
+    # lay it out (depth first, keys in order) without running out of stack.
+    pending: list[tuple[str, Any]] = [(prefix, value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, Mapping) and item:
+            children = [(f"{path}.{key}" if path else str(key), child) for key, child in item.items()]
+            pending.extend(reversed(children))
+        else:
+            yield path, item
 
 
 def field_rows(body: Mapping[str, Any], report: DialinReport) -> tuple[list[DialinFinding], list[FieldRow]]:

@@ -20,6 +20,7 @@ import anyio
 import anyio.to_thread
 from fastapi import HTTPException, Request, status
 from starlette.datastructures import UploadFile
+from starlette.requests import ClientDisconnect
 
 from mediacheck.service.profiles import ProfileName
 from mediacheck.service.schemas import MAX_URL_CHARS
@@ -76,4 +77,6 @@ async def received_input(request: Request, timeout_s: float) -> AsyncIterator[Pa
         except TimeoutError:
             raise HTTPException(status.HTTP_408_REQUEST_TIMEOUT,
                                 detail=f"The upload did not arrive within {timeout_s:g} s.") from None
+        except ClientDisconnect:  # nobody reads the answer; the access log and metrics say what happened
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="The client went away mid-upload.") from None
         yield page_input

@@ -3,7 +3,8 @@
 ``GET /`` is the page (no data in it, no key needed). The script posts to ``/web/check`` (a file or URL: the
 verdict, facts and waveform as an HTML fragment), ``/web/fix`` (the fixed file itself, what changed in a
 header) and ``/web/dialin`` (a config body: its fields with their findings). Those three take the same API key,
-check slots and body caps as ``/v1`` (the service's own dependencies), and refuse other sites' requests.
+check slots and body caps as ``/v1`` (the service's own dependencies), and refuse other sites' requests. The two
+that take files receive the form as ``/v1/checks/upload`` does: under an upload lease, then a check slot.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
+import anyio
 import anyio.to_thread
 from fastapi import APIRouter, HTTPException, Request, status
 from starlette.responses import HTMLResponse, Response
@@ -23,6 +28,7 @@ from mediacheck import (
     BUILTIN_PROFILES,
     AudioToolsMissingError,
     FixError,
+    FixReport,
     Limits,
     Report,
     Waveform,
@@ -31,7 +37,8 @@ from mediacheck import (
     deep_check_with_waveform,
     fix_file,
 )
-from mediacheck.service.deps import ApiKey, CheckSlot, Resources
+from mediacheck.service.deps import ApiKey, CheckSlot, Resources, UploadSlot, check_slot_within
+from mediacheck.service.disconnects import cancel_on_disconnect
 from mediacheck.service.metrics import record_check
 from mediacheck.service.profiles import profiled_limits
 from mediacheck.service.resources import ServiceResources
@@ -69,24 +76,28 @@ async def page(request: Request, resources: Resources) -> HTMLResponse:
                   rules=views.rules_in_words(None, resources.limits))
 
 
+@asynccontextmanager
+async def _received_then_slotted(request: Request, resources: ServiceResources) -> AsyncIterator[PageInput]:
+    """Receive the form holding only the client's upload lease, then wait for a check slot until its deadline.
+
+    As for ``/v1/checks/upload``: a client trickling a form costs a socket and a lease of its own, never a
+    check slot, so slow or unfinished uploads cannot keep everyone else's checks out.
+    """
+    timeout_s = resources.limits.timeout_s
+    deadline = anyio.current_time() + timeout_s
+    async with received_input(request, timeout_s) as given, \
+            check_slot_within(resources, deadline - anyio.current_time()):
+        yield given
+
+
 @router.post(CHECK_PATH, response_class=HTMLResponse)
 async def check(request: Request, resources: Resources, _origin: SameOrigin, _key: ApiKey,
-                _slot: CheckSlot) -> HTMLResponse:
+                _upload: UploadSlot) -> HTMLResponse:
     """Check the form's ``file`` or ``url``, listen to it, draw it: the verdict as an HTML fragment."""
-    async with received_input(request, resources.limits.timeout_s) as given:
+    async with _received_then_slotted(request, resources) as given:
         limits = profiled_limits(given.profile, resources.limits)
-        source: Path | None
-        note: str | None
-        if given.path is not None:
-            report = await anyio.to_thread.run_sync(partial(check_file, given.path, limits=limits,
-                                                            profile=given.profile))
-            report = dataclasses.replace(report, target=given.name)
-            source, note = given.path, None
-        else:
-            assert given.url is not None
-            report = await resources.check_url(given.url, limits, given.profile)
-            source, note = await _download_for_picture(report, given, resources, limits)
-        report, waveform, note = await _listen(report, source, limits, note)
+        # A browser that goes away (a tab closed, another file dropped) cancels the check, as on /v1.
+        report, waveform, note = await cancel_on_disconnect(request, lambda: _examined(given, resources, limits))
     record_check(report, "page")
     view = views.ReportView(
         name=given.name, ok=report.ok, headline=views.headline(report),
@@ -95,6 +106,22 @@ async def check(request: Request, resources: Resources, _origin: SameOrigin, _ke
         picture=_picture(report, waveform, limits), picture_note=note,
     )
     return render("report.html", view=view)
+
+
+async def _examined(given: PageInput, resources: ServiceResources,
+                    limits: Limits) -> tuple[Report, Waveform | None, str | None]:
+    """The verdict on the form's file or URL, its waveform, and why there is no picture if there is none."""
+    source: Path | None
+    note: str | None
+    if given.path is not None:
+        report = await anyio.to_thread.run_sync(partial(check_file, given.path, limits=limits, profile=given.profile))
+        report = dataclasses.replace(report, target=given.name)
+        source, note = given.path, None
+    else:
+        assert given.url is not None
+        report = await resources.check_url(given.url, limits, given.profile)
+        source, note = await _download_for_picture(report, given, resources, limits)
+    return await _listen(report, source, limits, note)
 
 
 def _pictured(report: Report) -> bool:
@@ -141,28 +168,11 @@ def _picture(report: Report, waveform: Waveform | None, limits: Limits) -> Wavef
 
 @router.post(FIX_PATH)
 async def fix(request: Request, resources: Resources, _origin: SameOrigin, _key: ApiKey,
-              _slot: CheckSlot) -> Response:
+              _upload: UploadSlot) -> Response:
     """Run ``fix_file`` on the form's ``file`` or ``url``; answer with the fixed file, what changed in a header."""
-    async with received_input(request, resources.limits.timeout_s) as given:
-        limits = profiled_limits(given.profile, resources.limits)
-        source = given.path or await _download_source(given, resources, limits)
-        target = BUILTIN_PROFILES[given.profile or "daily"].fix
-        extension = target.format if target is not None else "mp3"
-        out = given.folder / f"fixed.{extension}"
-        try:
-            fixed = await anyio.to_thread.run_sync(partial(fix_file, source, out, limits=limits,
-                                                           profile=given.profile))
-        except FixError as exc:
-            said = str(exc).replace(str(source), given.name).replace(str(given.folder), "")
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"Cannot fix it: {said}.") from None
-        except AudioToolsMissingError:
-            raise HTTPException(status.HTTP_501_NOT_IMPLEMENTED,
-                                detail="Fixing needs the audio tools on the server "
-                                       "(pip install 'mediacheck[audio]').") from None
-        if not fixed.written:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                                detail="It already passes with no warnings: there is nothing to fix.")
-        data = await anyio.to_thread.run_sync(out.read_bytes)
+    async with _received_then_slotted(request, resources) as given:
+        # A browser that goes away cancels the fix (and a URL's download), as on /v1.
+        fixed, extension, data = await cancel_on_disconnect(request, lambda: _fixed(given, resources))
     # The folder (upload, download and output) is gone here, before a byte of the answer is sent; the fixed
     # file is smaller than the size limit, so holding it in memory for the answer is bounded.
     record_check(fixed, "page")
@@ -180,6 +190,28 @@ async def fix(request: Request, resources: Resources, _origin: SameOrigin, _key:
         FIX_HEADER: json.dumps(summary, ensure_ascii=True, separators=(",", ":")),
         "Cache-Control": "no-store",
     })
+
+
+async def _fixed(given: PageInput, resources: ServiceResources) -> tuple[FixReport, str, bytes]:
+    """Fix the form's file or URL into the request's folder: the report, the file's extension and its bytes."""
+    limits = profiled_limits(given.profile, resources.limits)
+    source = given.path or await _download_source(given, resources, limits)
+    target = BUILTIN_PROFILES[given.profile or "daily"].fix
+    extension = target.format if target is not None else "mp3"
+    out = given.folder / f"fixed.{extension}"
+    try:
+        fixed = await anyio.to_thread.run_sync(partial(fix_file, source, out, limits=limits, profile=given.profile))
+    except FixError as exc:
+        said = str(exc).replace(str(source), given.name).replace(str(given.folder), "")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"Cannot fix it: {said}.") from None
+    except AudioToolsMissingError:
+        raise HTTPException(status.HTTP_501_NOT_IMPLEMENTED,
+                            detail="Fixing needs the audio tools on the server "
+                                   "(pip install 'mediacheck[audio]').") from None
+    if not fixed.written:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            detail="It already passes with no warnings: there is nothing to fix.")
+    return fixed, extension, await anyio.to_thread.run_sync(out.read_bytes)
 
 
 async def _download_source(given: PageInput, resources: ServiceResources, limits: Limits) -> Path:
@@ -218,10 +250,14 @@ async def dialin(request: Request, resources: Resources, _origin: SameOrigin, _k
                        status.HTTP_422_UNPROCESSABLE_CONTENT)
     except RecursionError:
         return problem("This JSON is nested too deeply to be a dial-in config.", status.HTTP_422_UNPROCESSABLE_CONTENT)
+    except ValueError:  # json.loads refuses integers longer than sys.get_int_max_str_digits()
+        return problem(f"This JSON holds an integer of more than {sys.get_int_max_str_digits():,} digits, too long "
+                       "to read.", status.HTTP_422_UNPROCESSABLE_CONTENT)
     if not isinstance(body, dict):
         return problem("A dial-in config is a JSON object: { \"type\": ..., \"phone_number\": ..., ... }.",
                        status.HTTP_422_UNPROCESSABLE_CONTENT)
-    report = await lint_config(raw, resources)
+    # A browser that goes away cancels the lint (and the hold music's fetch), as on /v1.
+    report = await cancel_on_disconnect(request, lambda: lint_config(raw, resources))
     general, rows = dialin_view.field_rows(body, report)
     hold_music = None
     if report.hold_music is not None:

@@ -54,6 +54,8 @@ class TestExitCodes:
         (b"{\"type\": ", "is not valid JSON: Expecting value at line 1, column 10"),
         (b"{\"type\": \"\xff\"}", "is not UTF-8 text"),
         (b"[" * 100_000 + b"]" * 100_000, "nests JSON too deeply"),
+        (b'{"x":' * 100_000 + b"1" + b"}" * 100_000, "nests JSON too deeply"),
+        (b'{"type": "pin_dialin", "x": ' + b"9" * 5_000 + b"}", "holds an integer of more than 4,300 digits"),
     ])
     def test_invalid_json_exits_2(self, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes,
                                   expected: str) -> None:

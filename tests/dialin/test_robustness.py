@@ -87,6 +87,8 @@ PIN = {"type": "pin_dialin", "phone_number": "+18058700061"}
     (b'{"type": ', ["field.json"]),
     (b'{"type": "\xff"}', ["field.json"]),
     (b"[" * 100_000 + b"]" * 100_000, ["field.json"]),
+    (b'{"x":' * 100_000 + b"1" + b"}" * 100_000, ["field.json"]),
+    (json.dumps(PIN)[:-1].encode() + b', "x": ' + b"9" * 5_000 + b"}", ["field.json"]),
     (json.dumps(PIN)[:-1].encode() + b', "x": ' + b'{"a": ' * 600 + b"1e400" + b"}" * 601, ["field.unknown"]),
 ])
 def test_wire_bodies_are_judged_as_sent(data: bytes, codes: list[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -97,6 +98,32 @@ class TestOddBodies:
         response = client.post(PATH, content=raw, headers={"Content-Type": "application/json"})
         assert response.status_code == 200
         assert [(f["field"], f["code"]) for f in response.json()["findings"]] == [("x", "field.unknown")]
+
+
+    @pytest.mark.parametrize("raw", ['{"x":' * 100_000 + "1" + "}" * 100_000, "[" * 100_000 + "]" * 100_000])
+    def test_body_nested_100000_deep_is_413(self, client: TestClient, raw: str) -> None:
+        """A body nested 100,000 deep is over the JSON body cap: a 413 JSON answer before any parse."""
+        response = client.post(PATH, content=raw, headers={"Content-Type": "application/json"})
+        assert response.status_code == 413
+        assert "takes at most" in response.json()["detail"]
+
+    def test_integer_too_long_to_read_is_a_4xx(self, client: TestClient) -> None:
+        """An integer longer than Python converts is a 400 JSON answer, not a 500."""
+        raw = json.dumps(PIN_BODY)[:-1] + ', "x": ' + "9" * 5_000 + "}"
+        response = client.post(PATH, content=raw, headers={"Content-Type": "application/json"})
+        assert response.status_code == 400
+        assert response.json()["detail"]
+
+    @pytest.mark.parametrize(("open_", "close"), [("[", "]"), ('{"a": ', "}")])
+    def test_bodies_nested_up_to_the_parse_limit_never_fail(self, client: TestClient, open_: str,
+                                                            close: str) -> None:
+        """Around the depth where json.loads gives up, a body is a report (200) or a 400 JSON answer, never a 500."""
+        limit = sys.getrecursionlimit()
+        for depth in range(limit - 100, limit + 1):
+            raw = json.dumps(PIN_BODY)[:-1] + ', "x": ' + open_ * depth + "1e400" + close * depth + "}"
+            response = client.post(PATH, content=raw, headers={"Content-Type": "application/json"})
+            assert response.status_code in (200, 400), (depth, response.text)
+            assert response.json()
 
 
 class TestAuth:

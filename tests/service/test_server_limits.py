@@ -7,6 +7,7 @@ so a pass means "the server closed it", never "the test gave up".
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import resource
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -439,6 +440,108 @@ def test_a_body_dripping_after_the_answer_is_closed_without_a_second_answer() ->
             except TimeoutError:
                 sock.sendall(b"x")
         assert rest == b""
+
+
+class HeldApp:
+    """An ASGI app that answers ``/held`` only once :meth:`release` is called (or the client is gone) and
+    everything else at once; it notes each request as it starts and each that learned its client was gone."""
+
+    def __init__(self) -> None:
+        self.called: list[str] = []
+        self.gone: list[str] = []
+        self.released = threading.Event()
+
+    def release(self) -> None:
+        """Let every held answer go."""
+        self.released.set()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        self.called.append(path)
+        while (await receive()).get("more_body"):
+            pass
+        if path.startswith("/held"):
+            disconnect = asyncio.ensure_future(receive())
+            while not self.released.is_set():
+                if disconnect.done():
+                    self.gone.append(path)
+                    return
+                await asyncio.sleep(0.01)
+            disconnect.cancel()
+        answer = path.encode()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(len(answer)).encode())]})
+        await send({"type": "http.response.body", "body": answer})
+
+
+def _wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + PATIENCE_S
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.01)
+
+
+def _pipelined(*paths: str) -> bytes:
+    return b"".join(b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % path.encode() for path in paths)
+
+
+def _read_answers(sock: socket.socket, count: int) -> list[tuple[int, bytes]]:
+    """Read ``count`` Content-Length answers sent back to back (one recv may hold several): (status, body) each."""
+    answers: list[tuple[int, bytes]] = []
+    with sock.makefile("rb") as stream:
+        for _ in range(count):
+            status = int(stream.readline().split(b" ", 2)[1])
+            length = 0
+            while (line := stream.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            answers.append((status, stream.read(length)))
+    return answers
+
+
+class TestPipelining:
+    """Requests sent before the previous answer (HTTP/1.1 pipelining) are answered in turn, and boundedly."""
+
+    def test_a_pipelined_request_being_answered_is_not_idle(self) -> None:
+        """Once the first answer is out, the connection serves the pipelined request, however long it takes: the
+        keep-alive deadline (0.2 s) does not close it in the meantime."""
+        app = HeldApp()
+        with _in_process_server(app, keep_alive_s=0.2) as port, socket.create_connection(
+                ("127.0.0.1", port), timeout=PATIENCE_S) as sock:
+            sock.sendall(_pipelined("/first", "/held"))
+            assert _read_answers(sock, 1) == [(200, b"/first")]
+            _wait_for(lambda: "/held" in app.called, "the pipelined request reached the app")
+            time.sleep(1.0)  # five keep-alive deadlines: an idle connection would be closed by now
+            app.release()
+            assert _read_answers(sock, 1) == [(200, b"/held")]
+            sock.sendall(_pipelined("/after"))
+            assert _read_answers(sock, 1) == [(200, b"/after")]
+
+    def test_16_queued_requests_are_all_answered_in_order(self) -> None:
+        """One request being answered and 16 queued behind it: all 17 answers come, in order."""
+        app = HeldApp()
+        paths = ["/held"] + [f"/queued/{i}" for i in range(16)]
+        with _in_process_server(app) as port, socket.create_connection(("127.0.0.1", port),
+                                                                       timeout=PATIENCE_S) as sock:
+            sock.sendall(_pipelined(*paths))
+            _wait_for(lambda: "/held" in app.called, "the first request reached the app")
+            app.release()
+            assert _read_answers(sock, len(paths)) == [(200, path.encode()) for path in paths]
+
+    def test_more_than_16_queued_requests_close_the_connection(self) -> None:
+        """A client that queues a 17th request behind the one being answered is cut off: none of the queued
+        requests runs, and the one being answered learns its client is gone (its work is not left running)."""
+        app = HeldApp()
+        with _in_process_server(app) as port, socket.create_connection(("127.0.0.1", port),
+                                                                       timeout=PATIENCE_S) as sock:
+            sock.sendall(_pipelined("/held", *(f"/queued/{i}" for i in range(500))))
+            assert _closed_by_server(sock)
+            _wait_for(lambda: app.gone == ["/held"], "the request being answered was told its client is gone")
+            with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE_S) as other:
+                assert _get(other, "/other") == (200, b"/other")
+        assert app.called == ["/held", "/other"]
 
 
 class TestSmallBodies:

@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from mediacheck import check_bytes
+from mediacheck import DialinReport, check_bytes
 from mediacheck.service.app import create_app
+from mediacheck.service.routes.dialin import PINLESS_EXAMPLE
+from mediacheck.service.web import dialin_view
 from mediacheck.service.web.security import CONTENT_SECURITY_POLICY
 from tests.service.conftest import make_settings, run_uvicorn
-from tests.support.servers import LoopbackServer, RawServer, Static, drip
+from tests.service.inflight import Callers, StalledUpstream, client_from, wait_until
+from tests.service.test_upload import BOUNDARY, _head
+from tests.support.servers import LoopbackServer, Static
 from tests.web.conftest import FIXTURES, clear_service_env
 
 HOSTILE_NAME = "<script>alert(1)</script>&'.mp3"
 SONG = (FIXTURES / "example-hold-music.mp3").read_bytes()
 LONG = (FIXTURES / "too-long-75s.mp3").read_bytes()
 WAV = (FIXTURES / "not-mp3-pcm.wav").read_bytes()
+ATTACKER, HONEST = "127.0.0.2", ("127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6")
 ASSET = re.compile(r"""(?:src|href)="([^"]+)\"""")
 
 
@@ -144,24 +151,131 @@ class TestSameAuthAndLimitsAsTheApi:
         assert answer.status_code == 413
         assert "at most 100,000" in answer.json()["detail"]
 
-    def test_a_busy_service_answers_503_with_retry_after(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """With one slot taken by a slow URL check, a second page check is answered 503 with Retry-After."""
-        clear_service_env(monkeypatch)
-        app = create_app(make_settings(max_concurrency=1, retry_after_s=3))
-        with run_uvicorn(app) as base:
-            # The slow server drips for up to 20 s; leaving its block cuts it off, which ends the slow check.
-            with RawServer(drip(SONG[:2000], 0.01)) as slow:
-                started = threading.Thread(target=httpx.post, args=(f"{base}/web/check",),
-                                           kwargs={"data": {"url": slow.url("/hold.mp3")}, "timeout": 60})
-                started.start()
-                deadline = time.monotonic() + 15
-                while not slow.requests and time.monotonic() < deadline:  # the slow check holds the slot now
-                    time.sleep(0.01)
-                probe = httpx.post(f"{base}/web/check", files={"file": ("hold.mp3", SONG, "audio/mpeg")}, timeout=60)
-            started.join(timeout=60)
-        assert probe.status_code == 503
-        assert probe.headers["retry-after"] == "3"
-        assert "check slots are busy" in probe.json()["detail"]
+    def test_a_busy_service_answers_503_with_retry_after(self, live_for: Callable[..., str]) -> None:
+        """With every upload slot taken by an unfinished page upload, another page upload is 503 with Retry-After.
+
+        (A busy check slot no longer refuses a page upload at once: it has arrived, and waits for one.)
+        """
+        base = live_for(max_uploads=1, max_uploads_per_client=0, retry_after_s=3)
+        trickle = _trickling_form(base, "/web/check", ATTACKER)
+        try:
+            def refused() -> bool:
+                with client_from(HONEST[0]) as other:
+                    probe = other.post(f"{base}/web/check", files={"file": ("hold.mp3", SONG, "audio/mpeg")})
+                if probe.status_code != 503:
+                    return False
+                assert probe.headers["retry-after"] == "3"
+                assert "upload slots are busy" in probe.json()["detail"]
+                return True
+
+            wait_until(refused, "the unfinished upload holds the only upload slot")
+        finally:
+            trickle.close()
+
+    def test_a_received_page_upload_waits_for_a_check_slot(self, live_for: Callable[..., str]) -> None:
+        """A page upload that has arrived while every check slot is busy waits for one, then gets its verdict."""
+        base = live_for(max_concurrency=1)
+        with StalledUpstream(SONG) as upstream, Callers() as callers:
+            held = callers.post(ATTACKER, f"{base}/v1/checks", json={"url": upstream.url()})
+            wait_until(lambda: upstream.waiting == 1, "the URL check holds the only slot")
+            upload = callers.post(HONEST[0], f"{base}/web/check", files={"file": ("hold.mp3", SONG, "audio/mpeg")})
+            time.sleep(0.5)
+            assert not upload.done()  # received, and waiting for the slot
+            upstream.release()
+            assert held.result().status_code == 200
+            assert upload.result().status_code == 200
+            assert "verdict--pass" in upload.result().text
+
+    def test_unfinished_page_uploads_hold_leases_not_check_slots(self, live_for: Callable[..., str]) -> None:
+        """A client with unfinished page uploads at its per-client limit gets 429 for more; others are served.
+
+        Both check slots would be the trickler's if its forms held one while arriving; per-client check limits
+        are off, so what keeps the slots free is the page receiving forms like /v1/checks/upload.
+        """
+        base = live_for(max_concurrency=2, max_uploads_per_client=2, max_checks_per_client=0, retry_after_s=3)
+        trickles = [_trickling_form(base, path, ATTACKER) for path in ("/web/check", "/web/fix")]
+        try:
+            def third_is_refused() -> bool:
+                with client_from(ATTACKER) as attacker:
+                    answer = attacker.post(f"{base}/web/check", files={"file": ("a.mp3", SONG, "audio/mpeg")})
+                if answer.status_code != 429:
+                    return False
+                assert answer.headers["retry-after"] == "3"
+                assert "2 uploads in flight" in answer.json()["detail"]
+                return True
+
+            wait_until(third_is_refused, "the client's third page upload was refused")
+            with Callers() as callers:
+                answers = [callers.post(HONEST[i], f"{base}/web/check",
+                                        files={"file": ("hold.mp3", SONG, "audio/mpeg")}) for i in range(3)]
+                answers.append(callers.post(HONEST[3], f"{base}/v1/checks/upload",
+                                            files={"file": ("hold.mp3", SONG, "audio/mpeg")}))
+                statuses = [answer.result().status_code for answer in answers]
+            assert statuses == [200] * 4
+        finally:
+            for conn in trickles:
+                conn.close()
+
+    def test_a_page_upload_cut_off_is_a_400_not_a_500(self, live_for: Callable[..., str]) -> None:
+        """A client that goes away mid-form is answered (and counted) 400, like /v1/checks/upload, never a 500."""
+        base = live_for()
+        _trickling_form(base, "/web/check", ATTACKER).close()
+        pattern = re.compile(r'mediacheck_http_requests_total\{method="POST",route="/web/check",status="(\d+)"\}')
+
+        def answered() -> list[str]:
+            return pattern.findall(httpx.get(f"{base}/metrics", timeout=30).text)
+
+        wait_until(lambda: bool(answered()), "the cut-off upload was answered")
+        assert answered() == ["400"]
+
+
+class TestHangUps:
+    """A browser that goes away (a tab closed mid-check) cancels the page's work, as the API's routes do."""
+
+    @pytest.mark.parametrize("path", ["/web/check", "/web/fix", "/web/dialin"])
+    def test_hung_up_page_request_stops_fetching_and_frees_its_slot(self, live_for: Callable[..., str],
+                                                                     path: str) -> None:
+        """The fetch of an endless upstream stops when the client hangs up, and the only check slot is free again.
+
+        The fetch deadline is 30 s; without the cancel the next check gets 503 until then.
+        """
+        base = live_for(max_concurrency=1)
+        port = int(base.rsplit(":", 1)[1])
+        with StalledUpstream(SONG, head_first=True) as endless:
+            if path == "/web/dialin":
+                body = json.dumps({**PINLESS_EXAMPLE, "room_creation_api": "https://127.0.0.1/api/dial",
+                                   "hold_music_url": endless.url()}).encode()
+                kind = b"application/json"
+            else:
+                body = urlencode({"url": endless.url()}).encode()
+                kind = b"application/x-www-form-urlencoded"
+            conn = socket.create_connection(("127.0.0.1", port))
+            conn.sendall(b"POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s"
+                         % (path.encode(), kind, len(body), body))
+            wait_until(lambda: endless.waiting == 1, "the page's fetch reached the endless upstream")
+            assert httpx.post(f"{base}/v1/checks", json={"url": "ftp://x"}, timeout=30).status_code == 503
+            conn.close()
+            assert endless.closed_early.wait(5), "the fetch of the endless upstream went on after the hang-up"
+            wait_until(lambda: httpx.post(f"{base}/v1/checks", json={"url": "ftp://x"}, timeout=30).status_code == 200,
+                       "the hung-up page request's slot was free again", timeout_s=5)
+
+
+def _trickling_form(base: str, path: str, source: str) -> socket.socket:
+    """A page form upload from ``source`` that sends its head and 3 bytes of the file, then nothing (left open)."""
+    port = int(base.rsplit(":", 1)[1])
+    conn = socket.create_connection(("127.0.0.1", port), source_address=(source, 0))
+    conn.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode()
+                 + b"Content-Type: multipart/form-data; boundary=" + BOUNDARY.encode() + b"\r\n"
+                 b"Content-Length: 1000000\r\n\r\n" + _head() + b"ID3")
+    return conn
+
+
+@pytest.fixture
+def live_for(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
+    """Start real uvicorn servers over apps built from settings overrides (loopback allowed); returns base URLs."""
+    clear_service_env(monkeypatch)
+    with contextlib.ExitStack() as stack:
+        yield lambda **overrides: stack.enter_context(run_uvicorn(create_app(make_settings(**overrides))))
 
 
 class TestOtherSitesAreRefused:
@@ -362,6 +476,7 @@ class TestDialinFragment:
         ("[1, 2]", "A dial-in config is a JSON object"),
         ('{"type": }', "This is not valid JSON: Expecting value at line 1, column 10."),
         ("[" * 60_000, "nested too deeply"),
+        ('{"type": "pin_dialin", "x": ' + "9" * 5_000 + "}", "an integer of more than 4,300 digits"),
     ])
     def test_what_is_not_a_config_gets_a_sentence(self, client: TestClient, text: str, said: str) -> None:
         """Not an object, not JSON, or absurdly nested: a 422 fragment that says so."""
@@ -369,3 +484,49 @@ class TestDialinFragment:
         assert answer.status_code == 422
         assert answer.headers["content-type"].startswith("text/html")
         assert said in answer.text
+
+    def test_fields_nested_past_the_stack_are_laid_out_in_order(self) -> None:
+        """The field walk is not recursive: a body nested 100,000 deep lays out, depth first with keys in order."""
+        deep: object = 1
+        for _ in range(100_000):
+            deep = {"a": deep}
+        body = {"type": "pin_dialin", "x": {"b": 1, "c": {"d": [2], "e": {}}}, "deep": deep, "z": None}
+        _general, rows = dialin_view.field_rows(body, DialinReport())
+        paths = [row.path for row in rows]
+        assert paths[:5] == ["type", "x.b", "x.c.d", "x.c.e", "deep" + ".a" * 100_000]
+        assert paths[5:] == ["z"]
+        assert rows[4].value == "1"
+
+    @pytest.mark.parametrize(("open_", "close"), [("[", "]"), ('{"a": ', "}")])
+    def test_bodies_nested_up_to_the_parse_limit_never_fail(self, client: TestClient, open_: str,
+                                                            close: str) -> None:
+        """Around the depth where json.loads gives up, every body is a fragment (200) or a sentence (422), never a 500.
+
+        Just under that depth, laying the fields out (a recursive walk, or printing a nested value) used to
+        overflow the stack the parse had just fitted in.
+        """
+        limit = sys.getrecursionlimit()
+        answers = {}
+        for depth in range(limit - 100, limit + 1):
+            text = '{"type": "pin_dialin", "x": ' + open_ * depth + "1e400" + close * depth + "}"
+            answers[depth] = client.post("/web/dialin", content=text.encode()).status_code
+        assert set(answers.values()) <= {200, 422}, {d: s for d, s in answers.items() if s not in (200, 422)}
+        assert answers[limit - 100] == 200
+        assert answers[limit] == 422
+
+    @pytest.mark.parametrize("text", ['{"x":' * 100_000 + "1" + "}" * 100_000, "[" * 100_000 + "]" * 100_000])
+    def test_bodies_nested_100000_deep_are_refused_before_parsing(self, client: TestClient, text: str) -> None:
+        """A body nested 100,000 deep is over the JSON body cap: a 413 JSON answer, not a parse."""
+        answer = client.post("/web/dialin", content=text.encode())
+        assert answer.status_code == 413
+        assert "takes at most" in answer.json()["detail"]
+
+    @pytest.mark.parametrize(("open_", "close"), [("[", "]"), ('{"a": ', "}")])
+    def test_extra_field_nested_600_deep_holding_infinity(self, client: TestClient, open_: str, close: str) -> None:
+        """An extra field nested 600 deep around 1e400 is one field.unknown warning on its row, like the API says."""
+        text = ('{"type": "pin_dialin", "phone_number": "+18058700061", "x": ' + open_ * 600 + "1e400"
+                + close * 600 + "}")
+        answer = client.post("/web/dialin", content=text.encode())
+        assert answer.status_code == 200
+        assert re.search(r'data-field="x[."]', answer.text)
+        assert "field.unknown" in answer.text
