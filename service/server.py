@@ -33,6 +33,8 @@ showed no consistent difference between the two loops (bench_service.py, alterna
 
 Refusals are written with ``Connection: close``, the write side shut, and the rest of the request read and
 dropped for a moment (a bounded "lingering close"), so a client still sending sees the answer, not a reset.
+Each carries an ``X-Request-ID`` and gets a line in the JSON access log (status, client, reason), as the app's
+answers do: an operator sees header floods and drips in the log, though not in ``/metrics``, which the app keeps.
 
 ``mediacheck serve`` runs this; so does ``uvicorn mediacheck.service.app:app --http
 mediacheck.service.server:GuardedHttpProtocol --loop asyncio --ws none``. The limits come from the ``MEDIACHECK_*``
@@ -46,6 +48,7 @@ import enum
 import json
 import logging
 import resource
+import uuid
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -60,6 +63,7 @@ from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
+from mediacheck.service.access_log import ACCESS_LOGGER
 from mediacheck.service.settings import Settings
 
 APP = "mediacheck.service.app:app"
@@ -186,10 +190,14 @@ class _WaitingConnections:
 _WAITING: weakref.WeakKeyDictionary[ServerState, _WaitingConnections] = weakref.WeakKeyDictionary()
 
 
-def _refusal(status: int, detail: str, default_headers: list[tuple[bytes, bytes]]) -> bytes:
+_access_log = logging.getLogger(ACCESS_LOGGER)
+
+
+def _refusal(status: int, detail: str, default_headers: list[tuple[bytes, bytes]], request_id: str) -> bytes:
     body = json.dumps({"detail": detail}, separators=(",", ":")).encode()
     head = [STATUS_LINE[status]]
     head.extend(name + b": " + value + b"\r\n" for name, value in default_headers)
+    head.append(b"x-request-id: %s\r\n" % request_id.encode("ascii"))
     head.append(b"content-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n" % len(body))
     return b"".join(head) + body
 
@@ -458,7 +466,12 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             if cycle.response_started:
                 transport.close()
                 return
-        transport.write(_refusal(status, detail, self.server_state.default_headers))
+        request_id = uuid.uuid4().hex
+        if _access_log.isEnabledFor(logging.INFO):
+            fields = {"request_id": request_id, "method": None, "path": None, "status": status,
+                      "client": self.client[0] if self.client else None, "reason": detail}
+            _access_log.info("- - %d", status, extra={"fields": fields})
+        transport.write(_refusal(status, detail, self.server_state.default_headers, request_id))
         if transport.is_closing():
             return  # the write found the peer gone
         # Shut our side only once the answer is out: asyncio shuts down a socket with data still queued later,

@@ -198,9 +198,22 @@ def test_mediacheck_serve_writes_json_lines_and_no_uvicorn_access_log() -> None:
                 assert process.poll() is None, process.stderr.read() if process.stderr else ""
                 assert time.monotonic() < deadline, "the service did not start within 30 s"
                 time.sleep(0.1)
+        # A refusal below the app (a header block over the 16 KiB cap): an id on the answer and a line of its own.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + b"a" * 20_000 + b"\r\n\r\n")
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        head = answer.split(b"\r\n\r\n", 1)[0].decode()
+        assert head.startswith("HTTP/1.1 431 ")
+        refused_id = re.search(r"(?im)^x-request-id: ([0-9a-f]{32})\r?$", head)
+        assert refused_id is not None, head
     finally:
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)
     lines = [json.loads(line) for line in out.decode().splitlines()]
-    assert [(line["request_id"], line["path"], line["status"]) for line in lines] == [("serve-1", "/healthz", 200)]
+    assert [(line["request_id"], line["path"], line["status"]) for line in lines] == [
+        ("serve-1", "/healthz", 200), (refused_id[1], None, 431)]
+    assert lines[1]["client"] == "127.0.0.1"
+    assert lines[1]["reason"].startswith("The request line and headers exceed 16,384 bytes")
     assert b"GET /healthz" not in err  # uvicorn's access format ('"GET /healthz HTTP/1.1" 200') appears nowhere
