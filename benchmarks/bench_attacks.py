@@ -4,13 +4,13 @@
   with a soft limit of 1,024 descriptors (systemd's default, where 1,100 half-open requests used to lock everyone
   out; the server raises it towards its hard limit); ``--fd-hard-limit 1024`` pins the hard limit too (the cap then
   shrinks to 512 connections); it checks URLs of a ~1 MB MP3 served by a loopback media server;
-- honest load: 32 keep-alive connections sending `POST /v1/checks` back to back (bench_service's load generator)
-  from four clients (127.0.0.1, .4, .5, .6), 8 connections each: the default per-client limit, which the service
-  keeps (``MEDIACHECK_MAX_CHECKS_PER_CLIENT=8``), and a load balancer's probe: a new connection with
-  `GET /healthz` every 50 ms;
-- the service has 40 check slots: the honest clients' 32 and one more client's share. With one honest client
-  allowed all 32 slots, any slot the attacker held turned an honest check into a 503, which measured the slot
-  count, not the attack;
+- honest load: 32 clients (127.0.0.1 and 127.0.0.4 to .34), each a keep-alive connection sending `POST /v1/checks`
+  back to back (bench_service's load generator), about 9 checks a second each: under the default pace of 20 a
+  second per client (``MEDIACHECK_CHECK_RATE_PER_CLIENT``), as many users are; and a load balancer's probe: a new
+  connection with `GET /healthz` every 50 ms;
+- the service keeps its default per-client limits and has 40 check slots: the honest clients' 32 and one more
+  client's share. With one honest client allowed all 32 slots, any slot the attacker held turned an honest check
+  into a 503, which measured the slot count, not the attack;
 - each attack runs in its own process (this script with ``--attacker NAME``) from 127.0.0.2, so per-client
   limits tell it from the honest clients; its hostile upstreams listen on 127.0.0.3;
 - phases alternate: no attack, then the attack, each ``--seconds`` long; per attack the script reports the
@@ -59,9 +59,10 @@ from bench_service import (
 
 ATTACKER_ADDRESS = "127.0.0.2"  # the attacker's source address: not the honest clients' 127.0.0.1
 UPSTREAM_ADDRESS = "127.0.0.3"  # where the attacker's hostile upstreams listen
-HONEST_SOURCES = ("127.0.0.1", "127.0.0.4", "127.0.0.5", "127.0.0.6")  # four honest clients
+# 32 honest clients, one connection each; not the attacker's 127.0.0.2 nor the upstreams' 127.0.0.3.
+HONEST_SOURCES = ("127.0.0.1", *(f"127.0.0.{host}" for host in range(4, 35)))
 CHECKS_PER_CLIENT = 8  # the service's default per-client limit, kept here
-HONEST_CONCURRENCY = len(HONEST_SOURCES) * CHECKS_PER_CLIENT
+HONEST_CONCURRENCY = len(HONEST_SOURCES)
 SERVICE_SLOTS = HONEST_CONCURRENCY + CHECKS_PER_CLIENT  # room for the honest load and one more client
 PROBE_INTERVAL_S = 0.05
 PROBE_TIMEOUT_S = 2.0
@@ -426,7 +427,7 @@ async def probe_healthz(port: int, until: float, latencies: list[float], failure
 
 
 async def honest_load(port: int, url: str, until: float) -> dict[str, Any]:
-    """32 keep-alive connections from four clients checking ``url`` until ``until``; reconnects after errors."""
+    """32 keep-alive connections, one per client, checking ``url`` until ``until``; reconnects after errors."""
     loop = asyncio.get_running_loop()
     statuses: Counter[int] = Counter()
     errors: Counter[str] = Counter()

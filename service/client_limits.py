@@ -1,9 +1,16 @@
-"""Per-client limits: who the caller is (API key, else IP address) and how many leases of a kind it holds.
+"""Per-client limits: who the caller is (API key, else IP address), how many leases of a kind it holds, and
+how fast it may start checks.
 
 One caller must not be able to take every check slot. Each request in flight holds a *lease* of its kind
 (``checks``, ``uploads``) for its client; a client at its limit is answered 429. Leases live in a
 :class:`LeaseStore`: in this process by default, or in Redis (:mod:`mediacheck.service.redis_leases`) so
 that N replicas behind a load balancer enforce one limit between them.
+
+A limit on requests in flight does not bound a rate: a client whose checks end quickly (a hostile upstream
+refused after a few milliseconds) starts them back to back and takes a share of the CPU that grows with its
+speed. So the store also *paces* each client's check starts, with the generic cell rate algorithm (one
+"theoretical arrival time" per client): a burst of starts passes at once, later ones wait their turn, which
+costs a sleeping request and no CPU.
 
 Who the client is: the API key when keys are configured (by its SHA-256, never the key itself), else the
 peer's IP address. ``X-Forwarded-For`` is believed only from proxies the operator names
@@ -15,6 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -26,6 +35,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # A release that cannot reach its store within this time is given up; a Redis lease then lapses on its own.
 _RELEASE_TIMEOUT_S = 2.0
+# The in-process pacing table drops clients whose turn has passed once it holds this many.
+_PACED_CLIENTS_KEPT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +59,21 @@ class LeaseStore(Protocol):
         """Give ``lease`` back."""
         ...
 
+    async def pace(self, key: str, interval_s: float, burst: int) -> float:
+        """Book ``key``'s next start, at most one per ``interval_s`` on average after ``burst`` at once; return
+        the seconds until it may start (0: now)."""
+        ...
+
     async def aclose(self) -> None:
         """Let go of connections."""
         ...
+
+
+def next_start(booked: float | None, now: float, interval_s: float, burst: int) -> tuple[float, float]:
+    """One step of the generic cell rate algorithm: ``(wait, booked after this start)`` from the client's
+    booked time (None: a new client) and the time now."""
+    booked = now if booked is None or booked < now else booked
+    return max(0.0, booked - (burst - 1) * interval_s - now), booked + interval_s
 
 
 class InProcessLeaseStore:
@@ -62,6 +85,7 @@ class InProcessLeaseStore:
 
     def __init__(self) -> None:
         self._held: dict[str, int] = {}
+        self._booked: dict[str, float] = {}
 
     async def acquire(self, key: str, limit: int) -> Lease | None:
         """A new lease on ``key`` when fewer than ``limit`` are held here, else None."""
@@ -82,6 +106,14 @@ class InProcessLeaseStore:
     def held(self, key: str) -> int:
         """How many leases on ``key`` are held (for tests and metrics)."""
         return self._held.get(key, 0)
+
+    async def pace(self, key: str, interval_s: float, burst: int) -> float:
+        """Book ``key``'s next start in this process; the seconds until it may start."""
+        now = time.monotonic()
+        if len(self._booked) >= _PACED_CLIENTS_KEPT:  # forget clients whose turn has come: they start afresh
+            self._booked = {k: booked for k, booked in self._booked.items() if booked > now}
+        wait, self._booked[key] = next_start(self._booked.get(key), now, interval_s, burst)
+        return wait
 
     async def aclose(self) -> None:
         """Nothing to close."""
@@ -178,6 +210,13 @@ class ClientLimiter:
             return
         with anyio.CancelScope(shield=True), anyio.move_on_after(_RELEASE_TIMEOUT_S):
             await lease.store.release(lease)
+
+    async def pace(self, client: str, per_second: float) -> float:
+        """Book ``client``'s next check start at ``per_second`` on average (bursts of up to one second's worth
+        at once; 0: no pacing); the seconds it must wait for it."""
+        if per_second <= 0:
+            return 0.0
+        return await self.store.pace(f"starts:{client}", 1 / per_second, max(1, math.ceil(per_second)))
 
     async def aclose(self) -> None:
         """Close the store."""

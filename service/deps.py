@@ -5,7 +5,8 @@ a hop that cost more than the whole HTTP layer in the service benchmark.
 
 ``ApiKey`` and ``CheckSlot`` are a stable surface: any ``/v1`` route (the dial-in validator too) declares
 them to get the same 401, 429 and 503 answers. A client over its own limit gets 429 before it can take a
-shared slot (503), so one busy caller is told to slow down instead of crowding everyone else out.
+shared slot (503), so one busy caller is told to slow down instead of crowding everyone else out; a client
+starting checks faster than MEDIACHECK_CHECK_RATE_PER_CLIENT waits its turn first, holding its lease, not a slot.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, cast
@@ -22,6 +24,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from mediacheck.service.client_limits import Lease
+from mediacheck.service.metrics import record_paced
 from mediacheck.service.resources import ServiceResources
 from mediacheck.service.settings import Settings
 
@@ -108,12 +111,30 @@ def _all_busy(resources: ServiceResources, count: int, kind: str) -> HTTPExcepti
     )
 
 
+async def _wait_turn(resources: ServiceResources, client: str) -> None:
+    """Sleep until the client's next check may start at its rate; 429 if that is further off than a fetch lasts."""
+    settings = resources.settings
+    wait = await resources.client_limits.pace(client, settings.check_rate_per_client)
+    if wait > resources.limits.timeout_s:
+        raise HTTPException(
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=f"This client starts checks faster than the {settings.check_rate_per_client:g} a second one "
+                   "client may; retry later.",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
+    if wait > 0:
+        record_paced(wait)
+        await anyio.sleep(wait)
+
+
 @contextlib.asynccontextmanager
 async def _held(resources: ServiceResources, client: str, kind: str, per_client: int,
                 slots: anyio.Semaphore, total: int) -> AsyncIterator[None]:
-    """One of the client's ``per_client`` leases of ``kind`` (else 429), then one of ``total`` ``slots`` (else 503)."""
+    """One of the client's ``per_client`` leases of ``kind`` (else 429), its turn at its rate, then one of
+    ``total`` ``slots`` (else 503)."""
     lease = await _client_lease(resources, f"{kind}s", client, per_client)
     try:
+        await _wait_turn(resources, client)
         try:
             slots.acquire_nowait()
         except anyio.WouldBlock:

@@ -22,7 +22,7 @@ from prometheus_client.exposition import choose_encoder
 from mediacheck import Report
 from mediacheck.service.resources import ServiceResources
 
-__all__ = ["CheckKind", "ServiceMetrics", "record_check", "slots_in_use"]
+__all__ = ["CheckKind", "ServiceMetrics", "record_check", "record_paced", "slots_in_use"]
 
 CheckKind = Literal["url", "upload", "dialin", "page"]
 
@@ -64,6 +64,10 @@ class ServiceMetrics:
                            registry=self.registry)
         self.requests = Counter("mediacheck_http_requests", "HTTP answers by method, route and status.",
                                 ["method", "route", "status"], registry=self.registry)
+        self.paced = Counter("mediacheck_paced_starts", "Check starts that waited to keep a client to "
+                             "MEDIACHECK_CHECK_RATE_PER_CLIENT.", registry=self.registry)
+        self.paced_seconds = Counter("mediacheck_paced_seconds", "Seconds those starts waited in all.",
+                                     registry=self.registry)
 
     def bind_request(self, started: float) -> Token[tuple[ServiceMetrics, float] | None]:
         """Make :func:`record_check` count into these metrics for the request that began at ``started``
@@ -111,3 +115,11 @@ def record_check(report: Report | None, kind: CheckKind) -> None:
         return
     metrics, started = current
     metrics.record_check(report, kind, time.perf_counter() - started)
+
+
+def record_paced(wait_s: float) -> None:
+    """Count a check start that waits ``wait_s`` for its client's turn, in the current request's app."""
+    current = _current_request.get()
+    if current is not None:
+        current[0].paced.inc()
+        current[0].paced_seconds.inc(wait_s)

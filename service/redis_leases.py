@@ -49,6 +49,21 @@ return 1
 """
 
 
+# The generic cell rate algorithm on Redis' clock, in ms: the key holds the client's booked time.
+_PACE = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + tonumber(now[2]) / 1000
+local interval_ms = tonumber(ARGV[1])
+local booked = tonumber(redis.call('GET', KEYS[1]) or now_ms)
+if booked < now_ms then booked = now_ms end
+local wait = booked - (tonumber(ARGV[2]) - 1) * interval_ms - now_ms
+if wait < 0 then wait = 0 end
+booked = booked + interval_ms
+redis.call('SET', KEYS[1], tostring(booked), 'PX', math.ceil(booked - now_ms) + 1000)
+return tostring(wait)
+"""
+
+
 class RedisLeaseStore:
     """Leases in Redis; every call may raise RedisError (or OSError) when Redis is down."""
 
@@ -58,6 +73,7 @@ class RedisLeaseStore:
         self._redis: Any = redis_async.Redis.from_url(
             url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 0))
         self._acquire = self._redis.register_script(_ACQUIRE)
+        self._pace = self._redis.register_script(_PACE)
         self._ttl_ms = max(1, round(lease_ttl_s * 1000))
 
     async def acquire(self, key: str, limit: int) -> Lease | None:
@@ -69,6 +85,11 @@ class RedisLeaseStore:
     async def release(self, lease: Lease) -> None:
         """Give ``lease`` back."""
         await self._redis.zrem(KEY_PREFIX + lease.key, lease.token)
+
+    async def pace(self, key: str, interval_s: float, burst: int) -> float:
+        """Book ``key``'s next start in Redis, shared by every replica; the seconds until it may start."""
+        wait_ms = await self._pace(keys=[KEY_PREFIX + key], args=[interval_s * 1000, burst])
+        return float(wait_ms) / 1000
 
     async def ping(self) -> bool:
         """Whether Redis answers."""
@@ -93,23 +114,44 @@ class SharedLeaseStore:
         """Whether leases currently come from Redis (False while falling back after a failure)."""
         return self._down_until is None
 
+    def _redis_worth_trying(self) -> bool:
+        return self._down_until is None or time.monotonic() >= self._down_until
+
+    def _failed(self, exc: Exception) -> None:
+        if self._down_until is None:
+            log.warning("Redis is unreachable (%s: %s); per-client limits are counted per replica until it "
+                        "answers", type(exc).__name__, exc)
+        self._down_until = time.monotonic() + self._retry_after_s
+
+    def _answered(self) -> None:
+        if self._down_until is not None:
+            log.warning("Redis answers again; per-client limits are shared between replicas")
+            self._down_until = None
+
     async def acquire(self, key: str, limit: int) -> Lease | None:
         """A lease from Redis, or from this process while Redis is unreachable (its token is then empty)."""
-        if self._down_until is None or time.monotonic() >= self._down_until:
+        if self._redis_worth_trying():
             try:
                 lease = await self.shared.acquire(key, limit)
             except (RedisError, OSError) as exc:
-                if self._down_until is None:
-                    log.warning("Redis is unreachable (%s: %s); per-client limits are counted per replica "
-                                "until it answers", type(exc).__name__, exc)
-                self._down_until = time.monotonic() + self._retry_after_s
+                self._failed(exc)
             else:
-                if self._down_until is not None:
-                    log.warning("Redis answers again; per-client limits are shared between replicas")
-                    self._down_until = None
+                self._answered()
                 return Lease(key, lease.token, self) if lease is not None else None
         local = await self.local.acquire(key, limit)
         return Lease(key, "", self) if local is not None else None
+
+    async def pace(self, key: str, interval_s: float, burst: int) -> float:
+        """Book the start in Redis, or in this process while Redis is unreachable."""
+        if self._redis_worth_trying():
+            try:
+                wait = await self.shared.pace(key, interval_s, burst)
+            except (RedisError, OSError) as exc:
+                self._failed(exc)
+            else:
+                self._answered()
+                return wait
+        return await self.local.pace(key, interval_s, burst)
 
     async def release(self, lease: Lease) -> None:
         """Give ``lease`` back where it came from (a Redis lease that cannot be released lapses on its own)."""

@@ -24,6 +24,9 @@ DEFAULT_MAX_JSON_BYTES = 64 * 1024
 DEFAULT_MAX_CONCURRENCY = 32
 # A quarter of the slots: one caller cannot take them all, four busy callers can still fill the service.
 DEFAULT_MAX_CHECKS_PER_CLIENT = 8
+# Far above one person's or one CI job's pace, and low enough that a client whose checks end at once (a hostile
+# upstream refused in milliseconds) cannot take more than a slice of the CPU by starting them back to back.
+DEFAULT_CHECK_RATE_PER_CLIENT = 20.0
 # Uploads being received cost a socket and at most 1 MiB of memory each (the spool's in-memory part), the
 # rest sits on disk: 64 of them is 64 MiB of memory at worst, and twice the check slots keeps slots fed.
 DEFAULT_MAX_UPLOADS = 64
@@ -67,6 +70,10 @@ class Settings(BaseSettings):
     max_checks_per_client: int = Field(
         default=DEFAULT_MAX_CHECKS_PER_CLIENT, ge=0,
         description="URL checks in flight per client (API key, else IP); one more is 429. 0: no per-client limit.")
+    check_rate_per_client: float = Field(
+        default=DEFAULT_CHECK_RATE_PER_CLIENT, ge=0, allow_inf_nan=False,
+        description="Checks (and uploads) per second one client may start on average; a second's worth start at "
+                    "once, more wait their turn (429 if that is longer than the fetch timeout). 0: no limit.")
     max_uploads: int = Field(default=DEFAULT_MAX_UPLOADS, ge=1,
                              description="Uploads being received or checked at once; one more is 503.")
     max_uploads_per_client: int = Field(default=DEFAULT_MAX_UPLOADS_PER_CLIENT, ge=0,

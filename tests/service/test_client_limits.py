@@ -11,11 +11,12 @@ import httpx2 as httpx
 import pytest
 from fastapi import HTTPException
 
-from mediacheck.service.client_limits import client_address, client_key, parse_networks
+from mediacheck.service.client_limits import InProcessLeaseStore, client_address, client_key, next_start, parse_networks
 from mediacheck.service.deps import check_slot_within
 from mediacheck.service.resources import open_resources
 from tests.service.conftest import make_settings
 from tests.service.inflight import Callers, StalledUpstream, client_from, wait_until
+from tests.service.test_metrics import scrape, value
 from tests.service.test_upload import BOUNDARY, _head
 from tests.support.servers import LoopbackServer, Static
 
@@ -201,6 +202,55 @@ class TestChecksPerClient:
 
 
 TRUSTED = parse_networks(["10.0.0.0/8", "2001:db8:ffff::/48"])
+
+
+class TestPace:
+    """MEDIACHECK_CHECK_RATE_PER_CLIENT: a client's check starts are paced; a burst passes, later ones wait."""
+
+    def test_the_cell_rate_steps(self) -> None:
+        """Interval 1 s, burst 3: three starts at once, then one a second; a client idle long enough starts afresh."""
+        booked: float | None = None
+        waits = []
+        for _ in range(5):
+            wait, booked = next_start(booked, 100.0, 1.0, 3)
+            waits.append(wait)
+        assert waits == [0.0, 0.0, 0.0, 1.0, 2.0]
+        assert next_start(booked, 200.0, 1.0, 3) == (0.0, 201.0)
+
+    def test_clients_are_paced_apart(self) -> None:
+        """One client's bookings do not delay another's."""
+
+        async def scenario() -> list[float]:
+            store = InProcessLeaseStore()
+            return [await store.pace(key, 10.0, 1) for key in ("starts:a", "starts:a", "starts:b")]
+
+        first, second, other = anyio.run(scenario)
+        assert (first, other) == (0.0, 0.0)
+        assert 9.9 < second <= 10.0
+
+    def test_a_turn_further_off_than_a_fetch_is_429(self, live_for: Callable[..., str]) -> None:
+        """At one start per 100 s, a client's second check (its turn 100 s away, past the 30 s fetch timeout) is
+        429 with that Retry-After at once; another client's check runs."""
+        base = live_for(check_rate_per_client=0.01)
+        with client_from(ATTACKER) as attacker, client_from(HONEST[0]) as honest:
+            assert attacker.post(f"{base}/v1/checks", json={"url": "ftp://x"}).status_code == 200
+            second = attacker.post(f"{base}/v1/checks", json={"url": "ftp://x"})
+            assert honest.post(f"{base}/v1/checks", json={"url": "ftp://x"}).status_code == 200
+        assert second.status_code == 429
+        assert 99 <= int(second.headers["retry-after"]) <= 100
+        assert second.json() == {"detail": "This client starts checks faster than the 0.01 a second one client may; "
+                                           "retry later."}
+
+    def test_a_start_past_the_burst_waits_its_turn(self, live_for: Callable[..., str]) -> None:
+        """At one start a second, two checks sent together both pass, and the second is counted as paced (its
+        wait, under a second, in /metrics)."""
+        base = live_for(check_rate_per_client=1)
+        with Callers() as callers:
+            answers = [callers.post(ATTACKER, f"{base}/v1/checks", json={"url": "ftp://x"}) for _ in range(2)]
+            assert [answer.result().status_code for answer in answers] == [200, 200]
+        samples = scrape(lambda path, **kwargs: httpx.get(base + path, **kwargs))
+        assert value(samples, "mediacheck_paced_starts_total") == 1
+        assert 0 < value(samples, "mediacheck_paced_seconds_total") <= 1.0
 
 
 class TestClientAddress:

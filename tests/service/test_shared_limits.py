@@ -45,6 +45,21 @@ class TestRedisLeaseStore:
 
         assert anyio.run(scenario) == [True, True, True]
 
+    def test_paces_starts_in_redis_clock(self, redis_server: RedisServer) -> None:
+        """Interval 10 s, burst 2: two starts at once, the third waits about 10 s; another client does not."""
+
+        async def scenario() -> list[float]:
+            store = RedisLeaseStore(redis_server.url, lease_ttl_s=60)
+            try:
+                return [await store.pace(key, 10.0, 2) for key in ("starts:ip:198.51.100.7",) * 3 +
+                        ("starts:ip:198.51.100.8",)]
+            finally:
+                await store.aclose()
+
+        first, second, third, other = anyio.run(scenario)
+        assert (first, second, other) == (0.0, 0.0, 0.0)
+        assert 9.9 < third <= 10.0
+
     def test_a_dead_replicas_leases_lapse(self, redis_server: RedisServer) -> None:
         """A lease never released (its replica crashed) lapses after the lease TTL, even while the same client
         keeps taking and returning leases elsewhere; and the key itself expires."""
@@ -75,6 +90,23 @@ class TestRedisLeaseStore:
         # Nothing stays in Redis longer than its newest lease: the key expires within the lease TTL, or has already
         # expired (-2) on a slow machine; never -1 (a key without an expiry would pin the client's count for good).
         assert key_ttl_ms == -2 or 0 < key_ttl_ms <= 300, key_ttl_ms
+
+    def test_pacing_falls_back_to_this_process(self, redis_server: RedisServer) -> None:
+        """With Redis down a client is still paced, in this process: the second start waits its turn."""
+
+        async def scenario() -> tuple[list[float], bool]:
+            store = SharedLeaseStore(RedisLeaseStore(redis_server.url, lease_ttl_s=60), retry_after_s=60)
+            try:
+                redis_server.stop()
+                waits = [await store.pace("starts:ip:198.51.100.7", 10.0, 1) for _ in range(2)]
+                return waits, store.shared_now
+            finally:
+                await store.aclose()
+
+        (first, second), shared_now = anyio.run(scenario)
+        assert first == 0.0
+        assert 9.9 < second <= 10.0
+        assert not shared_now
 
     def test_outage_falls_back_to_this_process_and_recovers(self, redis_server: RedisServer,
                                                              caplog: pytest.LogCaptureFixture) -> None:
