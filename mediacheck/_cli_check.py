@@ -36,7 +36,7 @@ from mediacheck._cli_output import (
     render,
     render_github_summary,
 )
-from mediacheck._cli_stream import write_stdout
+from mediacheck._cli_stream import use_colour, write_stdout
 from mediacheck._limits import Limits
 from mediacheck._report import Finding, Report, Severity
 from mediacheck.exceptions import AudioToolsMissingError, MediacheckError
@@ -308,13 +308,6 @@ async def _check_with(fetcher: SafeFetcher, targets: Sequence[str | Report], *, 
 
 # --- the handler -------------------------------------------------------------------------------------------
 
-def _use_colour(stream: Any) -> bool:
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
-
-
 def _note_skipped(skipped: Sequence[tuple[str, int]], suffixes: tuple[str, ...]) -> None:
     if sys.stderr is None:
         return
@@ -359,7 +352,7 @@ def run(args: argparse.Namespace) -> int:
                         failed=not report.ok or (args.strict and bool(report.warnings)))
                 for report, elapsed in checked]
     _note_skipped(skipped, suffixes)
-    write_stdout(render(args.format, outcomes, limits, colour=_use_colour(sys.stdout), quiet=args.quiet))
+    write_stdout(render(args.format, outcomes, limits, colour=use_colour(sys.stdout), quiet=args.quiet))
     step_summary = os.environ.get(GITHUB_STEP_SUMMARY_ENV)
     if args.format == "github" and step_summary:
         try:

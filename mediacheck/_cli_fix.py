@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ from mediacheck._cli_options import (
     profile_from,
 )
 from mediacheck._cli_output import Outcome, render
-from mediacheck._cli_stream import write_stdout
+from mediacheck._cli_stream import use_colour, write_stdout
 from mediacheck.exceptions import AudioToolsMissingError, FixError, UsageError
 
 if TYPE_CHECKING:
@@ -89,10 +88,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                         help="cut the output at S seconds (default: one second under --max-seconds, at most 59)")
     parser.add_argument("--fade-seconds", type=_fade_seconds, default=1.5, metavar="S",
                         help="fade-out before the cut, 0 for none (default 1.5)")
-    parser.add_argument("--sample-rate", type=int, choices=_SAMPLE_RATES, default=22050, metavar="HZ",
-                        help="output sample rate, one of the MP3 rates (default 22050)")
-    parser.add_argument("--channels", type=int, choices=(1, 2), default=1,
-                        help="1 = downmix to mono (default; phone lines are mono), 2 = keep stereo")
+    parser.add_argument("--sample-rate", type=int, choices=_SAMPLE_RATES, metavar="HZ",
+                        help="output sample rate, one of the MP3 rates (default 22050, or the --profile's)")
+    parser.add_argument("--channels", type=int, choices=(1, 2),
+                        help="1 = downmix to mono (default; phone lines are mono), 2 = keep stereo "
+                             "(default 1, or the --profile's)")
     parser.add_argument("--bitrate", type=positive_int, default=64, metavar="KBPS",
                         help="constant bitrate; lowered to the nearest valid MP3 rate that fits --max-bytes "
                              "(default 64)")
@@ -105,13 +105,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                         help="how to print the check of the output: text (default) or json")
     add_profile_option(parser)
     parser.set_defaults(handler=run)
-
-
-def _use_colour(stream: Any) -> bool:
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
 
 
 def _narrative(report: FixReport) -> str:
@@ -149,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
             profile=profile,
         )
     except FixError as exc:
-        advice = f" {allow_network_advice(str(exc))}" if exc.reason == BLOCKED_ADDRESS else ""
+        advice = f" {allow_network_advice(exc.refused_networks)}" if exc.reason == BLOCKED_ADDRESS else ""
         print(f"mediacheck fix: {exc}{advice}", file=sys.stderr)
         return EXIT_FAILED
     except UsageError as exc:
@@ -163,6 +156,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"mediacheck fix: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_USAGE
     outcome = Outcome(report, time.perf_counter() - started, failed=not report.ok)
-    document = render(args.format, [outcome], limits, colour=_use_colour(sys.stdout))
+    document = render(args.format, [outcome], limits, colour=use_colour(sys.stdout))
     write_stdout(_narrative(report) + document if args.format == "text" else document)
     return EXIT_OK if report.ok else EXIT_FAILED

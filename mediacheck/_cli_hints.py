@@ -8,9 +8,7 @@ And a private address refused on purpose is often a test server, which `--allow-
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import ipaddress
 import posixpath
 import re
 import shlex
@@ -27,8 +25,6 @@ if TYPE_CHECKING:
     from mediacheck._dialin import DialinReport
 
 BLOCKED_ADDRESS = "access.blocked-address"
-# The guard names the range it refused in brackets: "127.0.0.1 is loopback (127.0.0.0/8)", "(::1)".
-_NETWORK_IN_MESSAGE = re.compile(r"\((?P<network>[0-9A-Fa-f:.]+(?:/\d{1,3})?)\)")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
@@ -54,14 +50,10 @@ def fix_command(target: str, limits: Limits = DEFAULT_LIMITS, allow_networks: Se
     return shlex.join(words)
 
 
-def allow_network_advice(message: str) -> str:
-    """The sentence that tells how to let the CLI reach the private network a refusal ``message`` names."""
-    network = "CIDR"
-    for found in _NETWORK_IN_MESSAGE.finditer(message):
-        with contextlib.suppress(ValueError):
-            network = str(ipaddress.ip_network(found["network"], strict=False))
-            break
-    option = f"--allow-network {network}"
+def allow_network_advice(networks: Sequence[str]) -> str:
+    """The sentence that tells how to let the CLI reach the refused address: every network the guard refused it
+    by (a finding's ``refused_networks``), or a placeholder when none is known."""
+    option = " ".join(f"--allow-network {network}" for network in networks or ("CIDR",))
     return f"If this private address is meant (a test server, an intranet), allow it with `{option}`."
 
 
@@ -70,7 +62,7 @@ def cli_hint(finding: Finding, *, target: str, media: MediaInfo | None, limits: 
     """The finding's hint as the command line gives it."""
     hint = finding.hint
     if finding.code == BLOCKED_ADDRESS:
-        advice = allow_network_advice(finding.message)
+        advice = allow_network_advice(finding.refused_networks)
         return f"{hint} {advice}" if hint else advice
     if finding.severity is not Severity.INFO and fixable(finding, media):
         purpose = "a copy that passes" if finding.severity is Severity.ERROR else "a clean copy"
@@ -96,7 +88,7 @@ def dialin_report_for_cli(report: DialinReport, limits: Limits, allow_networks: 
     findings = []
     for finding in report.findings:
         if finding.code == BLOCKED_ADDRESS or (finding.field == "hold_music_url" and hold_music is not None):
-            as_core = Finding(finding.code, finding.severity, finding.message, finding.hint)
+            as_core = Finding(finding.code, finding.severity, finding.message, finding.hint, finding.refused_networks)
             finding = dataclasses.replace(finding, hint=cli_hint(as_core, target=target, media=media, limits=limits,
                                                                  allow_networks=allow_networks))
         findings.append(finding)

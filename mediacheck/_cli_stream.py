@@ -1,9 +1,10 @@
-"""Writing a command's answer to stdout so that a reader who leaves early (``| head``) ends the run quietly."""
+"""Writing a command's answer to stdout: in colour only for a terminal, and quietly when its reader leaves early."""
 
 from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 
 def write_stdout(text: str) -> None:
@@ -22,3 +23,11 @@ def write_stdout(text: str) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
+
+
+def use_colour(stream: Any) -> bool:
+    """Whether text for ``stream`` may be coloured: a terminal, unless NO_COLOR is set or TERM is dumb."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())

@@ -368,10 +368,12 @@ def _webhook_findings(plan: _Plan, refusal: HostRefusal | None, reveal_addresses
                               f"The host {host} of `room_creation_api` does not resolve from here.",
                               "Check the spelling, and that the name has a public DNS record Daily can resolve.")]
     if refusal.code == "access.blocked-address":
-        message = (f"`room_creation_api` is not on a public address: {refusal.detail()}."
-                   if reveal_addresses or not refusal.shows_internal_dns() else
-                   f"The host {host} of `room_creation_api` has no public internet address.")
-        return [DialinFinding(path, refusal.code, Severity.ERROR, message, WEBHOOK_HINT)]
+        if reveal_addresses or not refusal.shows_internal_dns():
+            return [DialinFinding(path, refusal.code, Severity.ERROR,
+                                  f"`room_creation_api` is not on a public address: {refusal.detail()}.",
+                                  WEBHOOK_HINT, refused_networks=refusal.exemptions)]
+        return [DialinFinding(path, refusal.code, Severity.ERROR,
+                              f"The host {host} of `room_creation_api` has no public internet address.", WEBHOOK_HINT)]
     finding = refusal.finding(reveal_addresses=reveal_addresses)
     return [DialinFinding(path, finding.code, finding.severity, finding.message, WEBHOOK_HINT)]
 
@@ -381,7 +383,7 @@ def _report(plan: _Plan, webhook_refusal: HostRefusal | None, hold_music: Report
     findings = list(plan.findings)
     findings.extend(_webhook_findings(plan, webhook_refusal, reveal_addresses))
     if hold_music is not None:
-        findings.extend(DialinFinding("hold_music_url", f.code, f.severity, f.message, f.hint)
+        findings.extend(DialinFinding("hold_music_url", f.code, f.severity, f.message, f.hint, f.refused_networks)
                         for f in hold_music.findings)
     return DialinReport(tuple(findings), hold_music)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ class DialinFinding:
     severity: Severity
     message: str
     hint: str | None = None
+    refused_networks: tuple[str, ...] = dataclasses.field(default=(), compare=False)  # as Finding's
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as the JSON object of the public contract."""

@@ -8,6 +8,7 @@ no I/O itself, so the two drivers differ only in ``send``/``await send`` and ``i
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import ssl
 import time
@@ -225,8 +226,8 @@ class FetchRun:
         if isinstance(exc, HostRefusedError):
             finding = exc.refusal.finding(reveal_addresses=self.reveal_addresses)
             if self.redirects:
-                finding = Finding(finding.code, finding.severity, finding.message.rstrip(".") +
-                                  f" (a redirect from {shorten(self.redirects[-1].url)} led there).", finding.hint)
+                finding = dataclasses.replace(finding, message=finding.message.rstrip(".") +
+                                              f" (a redirect from {shorten(self.redirects[-1].url)} led there).")
         elif isinstance(exc, UpstreamTooCostly):
             finding = _too_costly_finding(exc, where, self.bytes_read)
         elif isinstance(exc, DeadlineExceeded | httpx2.TimeoutException):

@@ -220,19 +220,20 @@ def _download(url: str, tmp: Path, *, limits: Limits, allow_networks: Iterable[s
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if errors:
         said = " ".join(f.message for f in errors)
-        raise FixError(f"could not download {url}: {said}", reason=errors[0].code)
+        raise FixError(f"could not download {url}: {said}", reason=errors[0].code,
+                       refused_networks=errors[0].refused_networks)
 
 
 def fix_file(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS,
-             target_seconds: float | None = None, sample_rate: int = DEFAULT_SAMPLE_RATE,
-             channels: int = DEFAULT_CHANNELS, bitrate_kbps: int = DEFAULT_BITRATE_KBPS,
+             target_seconds: float | None = None, sample_rate: int | None = None,
+             channels: int | None = None, bitrate_kbps: int = DEFAULT_BITRATE_KBPS,
              fade_seconds: float = DEFAULT_FADE_SECONDS, strip_silence: bool = True, normalize: bool = False,
              overwrite: bool = False, reencode: bool = False, allow_networks: Iterable[str] = (),
              max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES, profile: str | Profile | None = None) -> FixReport:
     """Write a compliant MP3 made from ``src`` (a file ffmpeg reads, or an http(s) URL) to ``dst``.
 
     With a ``profile`` (default daily) the output is what that platform takes: ``connect`` writes an 8 kHz mono
-    µ-law WAV; rate and channels left at their defaults come from the profile.
+    µ-law WAV. ``sample_rate`` and ``channels`` left at None are 22,050 Hz mono, or the profile's.
 
     Returns a :class:`FixReport`: the check of the written file, what was changed (``changes``) and
     ``written=True``. An input that already passes with no warnings is not re-encoded (re-encoding only loses
@@ -247,16 +248,16 @@ def fix_file(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, limits
     limits, chosen = with_profile(limits, profile)
     output: list[str] | None = None
     if chosen is None:
-        plan = plan_fix(limits=limits, target_seconds=target_seconds, sample_rate=sample_rate, channels=channels,
-                        bitrate_kbps=bitrate_kbps, fade_seconds=fade_seconds, strip_silence=strip_silence,
-                        normalize=normalize)
+        plan = plan_fix(limits=limits, target_seconds=target_seconds,
+                        sample_rate=DEFAULT_SAMPLE_RATE if sample_rate is None else sample_rate,
+                        channels=DEFAULT_CHANNELS if channels is None else channels, bitrate_kbps=bitrate_kbps,
+                        fade_seconds=fade_seconds, strip_silence=strip_silence, normalize=normalize)
     else:  # a platform profile: the profile's output format, codec, rate and channels
         from mediacheck._fix_profile import output_arguments, profile_plan
 
         plan, target = profile_plan(
             chosen, limits=limits, target_seconds=target_seconds,
-            sample_rate=None if sample_rate == DEFAULT_SAMPLE_RATE else sample_rate,
-            channels=None if channels == DEFAULT_CHANNELS else channels, bitrate_kbps=bitrate_kbps,
+            sample_rate=sample_rate, channels=channels, bitrate_kbps=bitrate_kbps,
             fade_seconds=fade_seconds, strip_silence=strip_silence, normalize=normalize)
         output = output_arguments(target, plan)
     dst_path = Path(os.fspath(dst))

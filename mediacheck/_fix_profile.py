@@ -26,8 +26,8 @@ def profile_plan(profile: Profile, *, limits: Limits, target_seconds: float | No
                  normalize: bool) -> tuple[FixPlan, FixTarget]:
     """The fix plan for ``profile``'s target (rate and channels from it unless given) and that target."""
     target = fix_target(profile)
-    target = dataclasses.replace(target, sample_rate=sample_rate or target.sample_rate,
-                                 channels=channels or target.channels)
+    target = dataclasses.replace(target, sample_rate=target.sample_rate if sample_rate is None else sample_rate,
+                                 channels=target.channels if channels is None else channels)
     if target.format == "mp3":
         plan = plan_fix(limits=limits, target_seconds=target_seconds, sample_rate=target.sample_rate,
                         channels=target.channels, bitrate_kbps=bitrate_kbps, fade_seconds=fade_seconds,

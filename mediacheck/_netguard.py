@@ -111,9 +111,14 @@ def denial_reason(address: IPAddress) -> str | None:
 
 
 def _listed(address: IPAddress) -> str | None:
+    found = _listed_network(address)
+    return None if found is None else found[1]
+
+
+def _listed_network(address: IPAddress) -> tuple[IPNetwork, str] | None:
     for network, why in DENIED_NETWORKS:
         if address.version == network.version and address in network:
-            return why
+            return network, why
     return None
 
 
@@ -142,6 +147,19 @@ class AddressPolicy:
             return None
         return denial_reason(address)
 
+    def exemptions_needed(self, address: IPAddress) -> tuple[str, ...]:
+        """The denylisted networks that refuse ``address`` under this policy, as CIDR strings: exempting all of
+        them lets it through (``::ffff:127.0.0.1`` needs ``127.0.0.0/8`` and ``::ffff:0:0/96``)."""
+        needed: list[IPNetwork] = []
+        for inner in embedded_ipv4(address):
+            listed = _listed_network(inner)
+            if listed is not None and not self._allows(inner):
+                needed.append(listed[0])
+        if denial_reason(address) is not None and not self._allows(address):
+            listed = _listed_network(address)
+            needed.append(listed[0] if listed is not None else ipaddress.ip_network(address))
+        return tuple(dict.fromkeys(str(network) for network in needed))
+
     def _allows(self, address: IPAddress) -> bool:
         return any(address.version == net.version and address in net for net in self.allow)
 
@@ -166,6 +184,7 @@ class HostRefusal:
     address: IPAddress | None = None
     resolved: bool = False
     hint: str | None = None
+    exemptions: tuple[str, ...] = ()  # for a refused address: the networks an allow list must cover to reach it
 
     def shows_internal_dns(self) -> bool:
         """True when the wording would disclose what DNS answered for the host (an address or the raw answer)."""
@@ -180,10 +199,11 @@ class HostRefusal:
     def finding(self, *, reveal_addresses: bool = True) -> Finding:
         """The finding for a fetch: ``reveal_addresses=False`` (the service) keeps resolved addresses out of it."""
         if self.code == "access.blocked-address":
-            message = (f"Refused to connect: {self.host} has no public internet address."
-                       if not reveal_addresses and self.shows_internal_dns() else
-                       f"Refused to connect: {self.detail()}, not a public internet address.")
-            return Finding(self.code, Severity.ERROR, message, BLOCKED_HINT)
+            if not reveal_addresses and self.shows_internal_dns():
+                return Finding(self.code, Severity.ERROR,
+                               f"Refused to connect: {self.host} has no public internet address.", BLOCKED_HINT)
+            return Finding(self.code, Severity.ERROR, f"Refused to connect: {self.detail()}, not a public internet "
+                           "address.", BLOCKED_HINT, refused_networks=self.exemptions)
         if self.code == "access.unreachable":
             if not reveal_addresses and self.shows_internal_dns():
                 return Finding(self.code, Severity.ERROR, f"The host name {self.host} has no usable address.",
@@ -226,7 +246,8 @@ def vet_addresses(host: str, answers: Sequence[str], policy: AddressPolicy, *,
                                                resolved=resolved)) from None
         reason = policy.reason_to_refuse(address)
         if reason is not None:
-            raise HostRefusedError(HostRefusal("access.blocked-address", host, reason, address, resolved))
+            raise HostRefusedError(HostRefusal("access.blocked-address", host, reason, address, resolved,
+                                               exemptions=policy.exemptions_needed(address)))
         addresses.append(address)
     return tuple(addresses)
 

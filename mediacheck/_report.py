@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -24,6 +24,10 @@ class Finding:
     severity: Severity
     message: str
     hint: str | None = None
+    # For access.blocked-address where the message names the address: the denylisted networks (CIDR) that
+    # refused it, all of which an exemption (``allow_networks``, CLI ``--allow-network``) must cover to let it
+    # through. Not part of the JSON contract, and left empty where the address is withheld (the service).
+    refused_networks: tuple[str, ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as the JSON object of the public contract."""

@@ -37,6 +37,8 @@ class AudioToolsMissingError(MediacheckError):
 class FixError(MediacheckError):
     """fix could not produce compliant hold music from the input."""
 
-    def __init__(self, message: str, *, reason: str = "") -> None:
+    def __init__(self, message: str, *, reason: str = "", refused_networks: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.reason = reason
+        # For a download refused by the network guard: the networks an allowance must cover (Finding's).
+        self.refused_networks = refused_networks

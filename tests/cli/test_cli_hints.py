@@ -50,8 +50,15 @@ class TestAllowNetwork:
         assert all(h.endswith("`--allow-network 127.0.0.0/8`.") for h in hints)
 
     def test_advice_without_a_named_range(self) -> None:
-        """A message that names no range still tells the option, with a placeholder."""
-        assert allow_network_advice("Refused.").endswith("`--allow-network CIDR`.")
+        """A refusal that names no range still tells the option, with a placeholder."""
+        assert allow_network_advice(()).endswith("`--allow-network CIDR`.")
+
+    def test_an_address_carrying_ipv4_gets_both_networks(self, run_cli: RunCli) -> None:
+        """The 6to4 address 2002:7f00:1:: carries 127.0.0.1: refused by 6to4 and by loopback, so the advice names
+        both (one alone would still be refused), though the message names only the range in brackets."""
+        hint = _hint(run_cli("check", "--format", "json", "http://[2002:7f00:1::1]:9/hold.mp3").out,
+                     "access.blocked-address")
+        assert hint.endswith("allow it with `--allow-network 127.0.0.0/8 --allow-network 2002::/16`.")
 
 
 class TestFixFirst:

@@ -131,6 +131,26 @@ class TestAddressPolicy:
         assert AddressPolicy.from_cidrs(["127.0.0.0/8"]).reason_to_refuse(mapped) is not None
         assert AddressPolicy.from_cidrs(["::ffff:0:0/96"]).reason_to_refuse(mapped) is not None
 
+    @pytest.mark.parametrize("address", sorted({str(a) for cidr in DESIGN_DENYLIST for a in _edges(cidr)} | {
+        "::ffff:127.0.0.1", "::ffff:8.8.8.8", "2002:7f00:1::1", "64:ff9b::a9fe:a9fe", "::a00:1", "10.1.2.3",
+        "2001:0:4136:e378:8000:63bf:80ff:fffe"}))
+    def test_the_exemptions_named_let_the_address_through(self, address: str) -> None:
+        """For every refused address, allowing exactly the networks the refusal names lets it through (the CLI's
+        --allow-network advice works), and each one named is needed."""
+        ip = ipaddress.ip_address(address)
+        needed = AddressPolicy().exemptions_needed(ip)
+        assert needed
+        assert AddressPolicy.from_cidrs(needed).reason_to_refuse(ip) is None
+        for left_out in needed:
+            assert AddressPolicy.from_cidrs([n for n in needed if n != left_out]).reason_to_refuse(ip) is not None
+
+    def test_exemptions_are_what_is_still_missing(self) -> None:
+        """::ffff:127.0.0.1 needs the IPv4 range and the mapped range; with one allowed, only the other is named."""
+        mapped = ipaddress.ip_address("::ffff:127.0.0.1")
+        assert AddressPolicy().exemptions_needed(mapped) == ("127.0.0.0/8", "::ffff:0:0/96")
+        assert AddressPolicy.from_cidrs(["127.0.0.0/8"]).exemptions_needed(mapped) == ("::ffff:0:0/96",)
+        assert AddressPolicy.from_cidrs(["::ffff:0:0/96", "127.0.0.0/8"]).exemptions_needed(mapped) == ()
+
     @pytest.mark.parametrize("bad", [["not-a-network"], ["10.0.0.0/33"], "10.0.0.0/8"])
     def test_bad_allow_networks_are_a_usage_error(self, bad: object) -> None:
         """A malformed CIDR (or one string instead of a list) is the caller's mistake, said clearly."""
@@ -250,3 +270,11 @@ class TestVetHost:
             finding = anyio.run(lambda: avet_host("db.corp.example", resolver=resolver, reveal_addresses=False))
         assert finding is not None
         assert finding.message == message
+        assert finding.refused_networks == ()  # the range would tell what DNS answered as well as the address
+
+    def test_a_revealed_refusal_carries_its_networks(self) -> None:
+        """Where the address is shown (library, CLI), the finding carries the networks that refused it."""
+        resolver = StubResolver({"db.corp.example": [["::ffff:10.1.2.3"]]})
+        finding = vet_host("db.corp.example", resolver=resolver)
+        assert finding is not None
+        assert finding.refused_networks == ("10.0.0.0/8", "::ffff:0:0/96")

@@ -144,3 +144,14 @@ class TestFix:
         with wave.open(str(dst)) as handle:
             assert (handle.getsampwidth(), handle.getframerate(), handle.getnchannels()) == (2, 16000, 1)
         assert check_file(dst, profile="vonage").ok
+
+    def test_a_rate_and_channels_given_win_over_the_profiles(self, capsys: pytest.CaptureFixture[str],
+                                                            tmp_path: Path) -> None:
+        """--sample-rate 22050 --channels 1 are the plain fix's defaults, yet given with a profile they are what
+        the user asked for: the vonage WAV is 22,050 Hz mono, not the profile's 16 kHz."""
+        dst = tmp_path / "vonage.wav"
+        code, _, err = _run(capsys, "fix", str(WAVS / "pcm16-22k-stereo-1s.wav"), "-o", str(dst),
+                            "--profile", "vonage", "--reencode", "--sample-rate", "22050", "--channels", "1")
+        assert code == 0, err
+        with wave.open(str(dst)) as handle:
+            assert (handle.getsampwidth(), handle.getframerate(), handle.getnchannels()) == (2, 22050, 1)
