@@ -528,6 +528,8 @@ def main() -> int:
     parser.add_argument("--fd-limit", type=int, default=1024, help="the service's soft descriptor limit (1024)")
     parser.add_argument("--fd-hard-limit", type=int, help="the service's hard descriptor limit (default: unchanged)")
     parser.add_argument("--service-log", type=Path, help="keep the service's log (stderr) in this file")
+    parser.add_argument("--service-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for the service, e.g. MEDIACHECK_CHECK_RATE_PER_CLIENT=0 (repeatable)")
     parser.add_argument("--attacker", choices=sorted(ATTACKS), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--drip", type=float, help=argparse.SUPPRESS)
@@ -551,7 +553,9 @@ def main() -> int:
         log_path = args.service_log or Path(tmp) / "service.log"
         log = log_path.open("w")
         access_log = (Path(tmp) / "access.log").open("w")  # a file, as in production (not this script's output)
-        service = start_service(port, SERVICE_SLOTS, env={"MEDIACHECK_MAX_CHECKS_PER_CLIENT": str(CHECKS_PER_CLIENT)},
+        service_env = {"MEDIACHECK_MAX_CHECKS_PER_CLIENT": str(CHECKS_PER_CLIENT),
+                       **dict(setting.split("=", 1) for setting in args.service_env)}
+        service = start_service(port, SERVICE_SLOTS, env=service_env,
                                 fd_limits=(args.fd_limit, args.fd_hard_limit), log=log,
                                 access_log=access_log)
         try:
