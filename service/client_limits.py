@@ -59,9 +59,10 @@ class LeaseStore(Protocol):
         """Give ``lease`` back."""
         ...
 
-    async def pace(self, key: str, interval_s: float, burst: int) -> float:
+    async def pace(self, key: str, interval_s: float, burst: int, max_wait_s: float) -> float:
         """Book ``key``'s next start, at most one per ``interval_s`` on average after ``burst`` at once; return
-        the seconds until it may start (0: now)."""
+        the seconds until it may start (0: now). A start further off than ``max_wait_s`` is not booked (it is
+        refused, and must not push the client's later turns back)."""
         ...
 
     async def aclose(self) -> None:
@@ -107,12 +108,14 @@ class InProcessLeaseStore:
         """How many leases on ``key`` are held (for tests and metrics)."""
         return self._held.get(key, 0)
 
-    async def pace(self, key: str, interval_s: float, burst: int) -> float:
+    async def pace(self, key: str, interval_s: float, burst: int, max_wait_s: float) -> float:
         """Book ``key``'s next start in this process; the seconds until it may start."""
         now = time.monotonic()
         if len(self._booked) >= _PACED_CLIENTS_KEPT:  # forget clients whose turn has come: they start afresh
             self._booked = {k: booked for k, booked in self._booked.items() if booked > now}
-        wait, self._booked[key] = next_start(self._booked.get(key), now, interval_s, burst)
+        wait, booked = next_start(self._booked.get(key), now, interval_s, burst)
+        if wait <= max_wait_s:
+            self._booked[key] = booked
         return wait
 
     async def aclose(self) -> None:
@@ -211,12 +214,12 @@ class ClientLimiter:
         with anyio.CancelScope(shield=True), anyio.move_on_after(_RELEASE_TIMEOUT_S):
             await lease.store.release(lease)
 
-    async def pace(self, client: str, per_second: float) -> float:
+    async def pace(self, client: str, per_second: float, max_wait_s: float) -> float:
         """Book ``client``'s next check start at ``per_second`` on average (bursts of up to one second's worth
-        at once; 0: no pacing); the seconds it must wait for it."""
+        at once; 0: no pacing); the seconds it must wait for it, unbooked when more than ``max_wait_s``."""
         if per_second <= 0:
             return 0.0
-        return await self.store.pace(f"starts:{client}", 1 / per_second, max(1, math.ceil(per_second)))
+        return await self.store.pace(f"starts:{client}", 1 / per_second, max(1, math.ceil(per_second)), max_wait_s)
 
     async def aclose(self) -> None:
         """Close the store."""

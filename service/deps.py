@@ -114,7 +114,7 @@ def _all_busy(resources: ServiceResources, count: int, kind: str) -> HTTPExcepti
 async def _wait_turn(resources: ServiceResources, client: str) -> None:
     """Sleep until the client's next check may start at its rate; 429 if that is further off than a fetch lasts."""
     settings = resources.settings
-    wait = await resources.client_limits.pace(client, settings.check_rate_per_client)
+    wait = await resources.client_limits.pace(client, settings.check_rate_per_client, resources.limits.timeout_s)
     if wait > resources.limits.timeout_s:
         raise HTTPException(
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,

@@ -58,8 +58,10 @@ local booked = tonumber(redis.call('GET', KEYS[1]) or now_ms)
 if booked < now_ms then booked = now_ms end
 local wait = booked - (tonumber(ARGV[2]) - 1) * interval_ms - now_ms
 if wait < 0 then wait = 0 end
-booked = booked + interval_ms
-redis.call('SET', KEYS[1], tostring(booked), 'PX', math.ceil(booked - now_ms) + 1000)
+if wait <= tonumber(ARGV[3]) then
+  booked = booked + interval_ms
+  redis.call('SET', KEYS[1], tostring(booked), 'PX', math.ceil(booked - now_ms) + 1000)
+end
 return tostring(wait)
 """
 
@@ -86,9 +88,9 @@ class RedisLeaseStore:
         """Give ``lease`` back."""
         await self._redis.zrem(KEY_PREFIX + lease.key, lease.token)
 
-    async def pace(self, key: str, interval_s: float, burst: int) -> float:
+    async def pace(self, key: str, interval_s: float, burst: int, max_wait_s: float) -> float:
         """Book ``key``'s next start in Redis, shared by every replica; the seconds until it may start."""
-        wait_ms = await self._pace(keys=[KEY_PREFIX + key], args=[interval_s * 1000, burst])
+        wait_ms = await self._pace(keys=[KEY_PREFIX + key], args=[interval_s * 1000, burst, max_wait_s * 1000])
         return float(wait_ms) / 1000
 
     async def ping(self) -> bool:
@@ -141,17 +143,17 @@ class SharedLeaseStore:
         local = await self.local.acquire(key, limit)
         return Lease(key, "", self) if local is not None else None
 
-    async def pace(self, key: str, interval_s: float, burst: int) -> float:
+    async def pace(self, key: str, interval_s: float, burst: int, max_wait_s: float) -> float:
         """Book the start in Redis, or in this process while Redis is unreachable."""
         if self._redis_worth_trying():
             try:
-                wait = await self.shared.pace(key, interval_s, burst)
+                wait = await self.shared.pace(key, interval_s, burst, max_wait_s)
             except (RedisError, OSError) as exc:
                 self._failed(exc)
             else:
                 self._answered()
                 return wait
-        return await self.local.pace(key, interval_s, burst)
+        return await self.local.pace(key, interval_s, burst, max_wait_s)
 
     async def release(self, lease: Lease) -> None:
         """Give ``lease`` back where it came from (a Redis lease that cannot be released lapses on its own)."""

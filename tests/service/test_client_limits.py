@@ -222,11 +222,24 @@ class TestPace:
 
         async def scenario() -> list[float]:
             store = InProcessLeaseStore()
-            return [await store.pace(key, 10.0, 1) for key in ("starts:a", "starts:a", "starts:b")]
+            return [await store.pace(key, 10.0, 1, 60.0) for key in ("starts:a", "starts:a", "starts:b")]
 
         first, second, other = anyio.run(scenario)
         assert (first, other) == (0.0, 0.0)
         assert 9.9 < second <= 10.0
+
+    def test_a_refused_start_books_nothing(self) -> None:
+        """A start further off than the wait allowed is refused unbooked: asking again finds the same turn, not
+        one pushed back by each refusal (a client that retries is not locked out for longer and longer)."""
+
+        async def scenario() -> list[float]:
+            store = InProcessLeaseStore()
+            return [await store.pace("starts:a", 10.0, 1, 5.0) for _ in range(3)]
+
+        first, refused, again = anyio.run(scenario)
+        assert first == 0.0
+        assert 9.9 < refused <= 10.0
+        assert 9.9 < again <= refused
 
     def test_a_turn_further_off_than_a_fetch_is_429(self, live_for: Callable[..., str]) -> None:
         """At one start per 100 s, a client's second check (its turn 100 s away, past the 30 s fetch timeout) is
@@ -235,9 +248,11 @@ class TestPace:
         with client_from(ATTACKER) as attacker, client_from(HONEST[0]) as honest:
             assert attacker.post(f"{base}/v1/checks", json={"url": "ftp://x"}).status_code == 200
             second = attacker.post(f"{base}/v1/checks", json={"url": "ftp://x"})
+            third = attacker.post(f"{base}/v1/checks", json={"url": "ftp://x"})
             assert honest.post(f"{base}/v1/checks", json={"url": "ftp://x"}).status_code == 200
-        assert second.status_code == 429
+        assert (second.status_code, third.status_code) == (429, 429)
         assert 99 <= int(second.headers["retry-after"]) <= 100
+        assert 99 <= int(third.headers["retry-after"]) <= 100  # the refusal booked nothing
         assert second.json() == {"detail": "This client starts checks faster than the 0.01 a second one client may; "
                                            "retry later."}
 

@@ -51,7 +51,7 @@ class TestRedisLeaseStore:
         async def scenario() -> list[float]:
             store = RedisLeaseStore(redis_server.url, lease_ttl_s=60)
             try:
-                return [await store.pace(key, 10.0, 2) for key in ("starts:ip:198.51.100.7",) * 3 +
+                return [await store.pace(key, 10.0, 2, 60.0) for key in ("starts:ip:198.51.100.7",) * 3 +
                         ("starts:ip:198.51.100.8",)]
             finally:
                 await store.aclose()
@@ -59,6 +59,21 @@ class TestRedisLeaseStore:
         first, second, third, other = anyio.run(scenario)
         assert (first, second, other) == (0.0, 0.0, 0.0)
         assert 9.9 < third <= 10.0
+
+    def test_a_refused_start_books_nothing_in_redis(self, redis_server: RedisServer) -> None:
+        """A start further off than the wait allowed leaves the client's booking as it was."""
+
+        async def scenario() -> list[float]:
+            store = RedisLeaseStore(redis_server.url, lease_ttl_s=60)
+            try:
+                return [await store.pace("starts:ip:198.51.100.9", 10.0, 1, 5.0) for _ in range(3)]
+            finally:
+                await store.aclose()
+
+        first, refused, again = anyio.run(scenario)
+        assert first == 0.0
+        assert 9.9 < refused <= 10.0
+        assert 9.9 < again <= refused
 
     def test_a_dead_replicas_leases_lapse(self, redis_server: RedisServer) -> None:
         """A lease never released (its replica crashed) lapses after the lease TTL, even while the same client
@@ -98,7 +113,7 @@ class TestRedisLeaseStore:
             store = SharedLeaseStore(RedisLeaseStore(redis_server.url, lease_ttl_s=60), retry_after_s=60)
             try:
                 redis_server.stop()
-                waits = [await store.pace("starts:ip:198.51.100.7", 10.0, 1) for _ in range(2)]
+                waits = [await store.pace("starts:ip:198.51.100.7", 10.0, 1, 60.0) for _ in range(2)]
                 return waits, store.shared_now
             finally:
                 await store.aclose()
