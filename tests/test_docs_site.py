@@ -17,6 +17,7 @@ import yaml
 
 import mediacheck
 from mediacheck import check_file
+from mediacheck._rules import MIN_PLAYBACK_S
 from tests.support.docs import README, ROOT, doc_path, page_names, read_doc
 
 # Made by scripts, git-ignored: named in the docs as where output lands.
@@ -48,6 +49,17 @@ class TestReadme:
         target = check.rsplit(" && ", 1)[1].removeprefix("mediacheck check ")
         assert check_file(ROOT / target).ok
         assert suite.endswith(" && python -m pytest")
+
+    @pytest.mark.parametrize(("fixture", "code"), [("single-frame.mp3", "format.no-audio"),
+                                                    ("free-format-4s.mp3", "format.free-format"),
+                                                    ("short-0.5s.mp3", "duration.too-short")])
+    def test_the_minimum_audio_rule_is_stated_as_the_code_applies_it(self, fixture: str, code: str) -> None:
+        """The README states the minimum (1 s of audio FFmpeg can open) with the code each case fails with, and a
+        fixture of each case fails with that code."""
+        rule = read_doc("README").split("## What passes", 1)[1].split("\n## ", 1)[0]
+        assert f"at least {MIN_PLAYBACK_S:g} s" in rule
+        assert f"`{code}`" in rule
+        assert code in [f.code for f in check_file(ROOT / "fixtures" / fixture).errors]
 
     def test_links_reach_every_page(self) -> None:
         """Every link of the README leads to a file in the repository, and every docs page is linked from it."""
