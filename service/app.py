@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from mediacheck import MediacheckError, Resolver, UsageError, __version__
 from mediacheck.service.hosts import AllowedHostsMiddleware
+from mediacheck.service.metrics import METRICS_STATE
 from mediacheck.service.middleware import BodySizeLimitMiddleware
 from mediacheck.service.operations import install_operations_kit
 from mediacheck.service.resources import open_resources
@@ -46,7 +47,9 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         async with open_resources(settings, resolver=resolver, verify=verify) as resources:
-            yield {"resources": resources}
+            # The lifespan state reaches the server's protocol too (uvicorn's app_state): its refusals below the
+            # app count in the app's metrics through it.
+            yield {"resources": resources, METRICS_STATE: getattr(app.state, "metrics", None)}
 
     app = FastAPI(title="mediacheck", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   default_response_class=SafeJSONResponse, docs_url=None, redoc_url=None,

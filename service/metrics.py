@@ -22,7 +22,10 @@ from prometheus_client.exposition import choose_encoder
 from mediacheck import Report
 from mediacheck.service.resources import ServiceResources
 
-__all__ = ["CheckKind", "ServiceMetrics", "record_check", "record_paced", "slots_in_use"]
+__all__ = ["METRICS_STATE", "CheckKind", "ServiceMetrics", "record_check", "record_paced", "slots_in_use"]
+
+# The key of the app's metrics in its lifespan state, where the HTTP server's protocol finds them.
+METRICS_STATE = "mediacheck.metrics"
 
 CheckKind = Literal["url", "upload", "dialin", "page"]
 

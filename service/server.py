@@ -33,8 +33,8 @@ showed no consistent difference between the two loops (bench_service.py, alterna
 
 Refusals are written with ``Connection: close``, the write side shut, and the rest of the request read and
 dropped for a moment (a bounded "lingering close"), so a client still sending sees the answer, not a reset.
-Each carries an ``X-Request-ID`` and gets a line in the JSON access log (status, client, reason), as the app's
-answers do: an operator sees header floods and drips in the log, though not in ``/metrics``, which the app keeps.
+Each carries an ``X-Request-ID``, gets a line in the JSON access log (status, client, reason) and counts in the
+app's ``/metrics`` (route ``unmatched``), as the app's answers do, so an operator sees header floods and drips.
 
 ``mediacheck serve`` runs this; so does ``uvicorn mediacheck.service.app:app --http
 mediacheck.service.server:GuardedHttpProtocol --loop asyncio --ws none``. The limits come from the ``MEDIACHECK_*``
@@ -64,6 +64,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from mediacheck.service.access_log import ACCESS_LOGGER
+from mediacheck.service.metrics import METRICS_STATE, ServiceMetrics
 from mediacheck.service.settings import Settings
 
 APP = "mediacheck.service.app:app"
@@ -467,6 +468,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
                 transport.close()
                 return
         request_id = uuid.uuid4().hex
+        metrics = self.app_state.get(METRICS_STATE)
+        if isinstance(metrics, ServiceMetrics):
+            metrics.record_response("", "unmatched", status)
         if _access_log.isEnabledFor(logging.INFO):
             fields = {"request_id": request_id, "method": None, "path": None, "status": status,
                       "client": self.client[0] if self.client else None, "reason": detail}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -115,6 +116,21 @@ class TestHttpCounters:
                 before, "mediacheck_http_requests_total", **labels) == 1, labels
         assert not any("secret-looking" in dict(labels).get("route", "") for _, labels in after)
 
+
+    def test_refusals_below_the_app_are_counted(self, live_for: Callable[..., str]) -> None:
+        """The server's own 431 (a header block over the cap, refused before the app runs) counts in the app's
+        metrics as an unmatched route."""
+        base = live_for()
+        port = int(base.rsplit(":", 1)[1])
+        labels = {"method": "other", "route": "unmatched", "status": "431"}
+        before = value(scrape(lambda path, **kw: httpx.get(base + path, **kw)), "mediacheck_http_requests_total",
+                       **labels)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + b"a" * 20_000 + b"\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 431 ")
+        after = value(scrape(lambda path, **kw: httpx.get(base + path, **kw)), "mediacheck_http_requests_total",
+                      **labels)
+        assert after - before == 1
 
 class TestSlotsAndBusy:
     """The slot gauges are read at scrape time; a 503 for busy slots is counted."""
