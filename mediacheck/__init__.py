@@ -24,7 +24,13 @@ from mediacheck.exceptions import (
 
 if typing.TYPE_CHECKING:
     from mediacheck._deep import deep_check_with_waveform
-    from mediacheck._dialin import DialinFinding, DialinReport, alint_dialin_config, lint_dialin_config
+    from mediacheck._dialin import (
+        DialinFinding,
+        DialinReport,
+        alint_dialin_config,
+        lint_dialin_config,
+        parse_config_json,
+    )
     from mediacheck._fetch import SafeFetcher, acheck_url, adownload_to_file, check_url, download_to_file
     from mediacheck._ffmpeg import find_ffmpeg
     from mediacheck._fix import fix_file
@@ -74,6 +80,7 @@ __all__ = [
     "find_ffmpeg",
     "fix_file",
     "lint_dialin_config",
+    "parse_config_json",
     "vet_host",
 ]
 
@@ -83,6 +90,7 @@ _LAZY = {
     "DialinReport": "mediacheck._dialin",
     "alint_dialin_config": "mediacheck._dialin",
     "lint_dialin_config": "mediacheck._dialin",
+    "parse_config_json": "mediacheck._dialin",
     "SafeFetcher": "mediacheck._fetch",
     "acheck_url": "mediacheck._fetch",
     "adownload_to_file": "mediacheck._fetch",

@@ -4,11 +4,16 @@ The API receives the body as bytes, so what matters is what those bytes are: JSO
 must be UTF-8 without a byte order mark (RFC 8259, section 8.1). Python's ``json`` reads UTF-16/32 and skips
 nothing, so the encoding is decided here, with a finding for every way the bytes differ from what the API
 expects. Duplicated keys get a finding too: JSON parsers keep the last one without a word.
+
+Nesting is capped at :data:`MAX_NESTING` levels before parsing. ``json.loads`` gives up where the interpreter's
+recursion limit does, which depends on how deep the caller's own stack already is: without a fixed cap the same
+body parsed in the CLI and failed in the service.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any
 
@@ -16,6 +21,34 @@ from mediacheck._dialin_report import DialinFinding
 from mediacheck._report import Severity
 
 _BOM = "\ufeff"
+# Far deeper than any config (they nest two levels), and far enough under the default recursion limit of 1,000
+# that json.loads fits it from any caller's stack.
+MAX_NESTING = 800
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+class NestedTooDeeply(RecursionError):
+    """The JSON nests more than :data:`MAX_NESTING` levels: refused before parsing, as a RecursionError would be."""
+
+
+def _nests_too_deeply(text: str) -> bool:
+    if text.count("[") + text.count("{") <= MAX_NESTING:  # the usual case: too few brackets to matter
+        return False
+    depth = 0
+    for bracket in _BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > MAX_NESTING:
+            return True
+    return False
+
+
+def load_json(text: str, **options: Any) -> Any:
+    """``json.loads(text, **options)`` for a body whose nesting is first held to :data:`MAX_NESTING` levels
+    (else :class:`NestedTooDeeply`), so every caller gets the same answer whatever its stack."""
+    if _nests_too_deeply(text):
+        raise NestedTooDeeply(f"the JSON nests more than {MAX_NESTING} levels deep")
+    return json.loads(text, **options)
 
 
 def _bom_finding() -> DialinFinding:
@@ -67,7 +100,7 @@ def parse_config_json(data: str | bytes) -> tuple[Any, tuple[DialinFinding, ...]
             obj[key] = value
         return obj
 
-    body = json.loads(text, object_pairs_hook=build)
+    body = load_json(text, object_pairs_hook=build)
     # Walked with a list, not recursion: a body nested as deep as json.loads allows must not overflow here.
     pending: list[tuple[Any, str]] = [(body, "")]
     while pending:

@@ -36,6 +36,7 @@ from mediacheck import (
     check_file,
     deep_check_with_waveform,
     fix_file,
+    parse_config_json,
 )
 from mediacheck.service.deps import ApiKey, CheckSlot, Resources, UploadSlot, check_slot_within
 from mediacheck.service.disconnects import cancel_on_disconnect
@@ -244,7 +245,9 @@ async def dialin(request: Request, resources: Resources, _origin: SameOrigin, _k
     """Lint a pasted dial-in config body like ``/v1/dialin-configs/validate``: its fields with their findings."""
     raw = await request.body()
     try:  # parsed here only to lay the fields out; the lint reads the bytes as the API would
-        body = json.loads(raw.decode("utf-8", "replace"))
+        body, _duplicates = parse_config_json(raw)  # nesting capped as the lint caps it, whatever the stack
+    except UnicodeDecodeError as exc:
+        return problem(f"This is not UTF-8 text (byte {exc.start} is invalid).", status.HTTP_422_UNPROCESSABLE_CONTENT)
     except json.JSONDecodeError as exc:
         return problem(f"This is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
                        status.HTTP_422_UNPROCESSABLE_CONTENT)

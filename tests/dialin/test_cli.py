@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from mediacheck._dialin_json import MAX_NESTING
 from mediacheck.cli import main
 
 PIN_BODY: dict[str, Any] = {"type": "pin_dialin", "phone_number": "+18058700061", "name_prefix": "Customer1",
@@ -78,6 +79,21 @@ class TestExitCodes:
         """A directory given as FILE exits 2."""
         assert main(["dialin-config", str(tmp_path)]) == 2
         assert "cannot read" in capsys.readouterr().err
+
+    def test_nesting_past_the_cap_exits_2_and_at_it_is_read(self, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+        """One level past MAX_NESTING is exit 2 with a sentence, as the service refuses it; at the cap the body is
+        read (its extra field a warning, exit 0)."""
+        def nested(levels: int) -> str:
+            path = tmp_path / f"deep-{levels}.json"
+            path.write_text('{"type": "pin_dialin", "phone_number": "+18058700061", "x": ' + "[" * (levels - 1) + "1"
+                            + "]" * (levels - 1) + "}")
+            return str(path)
+
+        assert main(["dialin-config", nested(MAX_NESTING), "--no-hold-music"]) == 0
+        capsys.readouterr()
+        assert main(["dialin-config", nested(MAX_NESTING + 1), "--no-hold-music"]) == 2
+        assert "nests JSON too deeply" in capsys.readouterr().err
 
     def test_bad_cidr_exits_2(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """An --allow-network that is not a CIDR exits 2 before anything is read."""

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from mediacheck import DialinReport, Severity, lint_dialin_config
 from mediacheck._dialin import FIELD_KINDS, parse_config_json
+from mediacheck._dialin_json import MAX_NESTING
 from tests.dialin.conftest import PUBLIC_ADDRESS
 
 json_values = st.recursive(
@@ -95,6 +96,29 @@ def test_wire_bodies_are_judged_as_sent(data: bytes, codes: list[str]) -> None:
     """The body's bytes are judged as the API gets them: BOM, UTF-16/32, non-JSON and deep nesting are findings."""
     report = lint_dialin_config(data, check_hold_music=False)
     assert report.codes() == codes
+
+
+def _nested(levels: int, open_: str = '{"a": ', close: str = "}") -> bytes:
+    """A pinless body whose extra field makes it nest ``levels`` levels deep in all (the body itself is one)."""
+    return ('{"type": "pinless_dialin", "x": ' + open_ * (levels - 1) + "1" + close * (levels - 1) + "}").encode()
+
+
+@pytest.mark.parametrize(("open_", "close"), [('{"a": ', "}"), ("[", "]")])
+def test_nesting_is_capped_at_the_same_depth_everywhere(open_: str, close: str) -> None:
+    """A body nesting MAX_NESTING levels is read (the extra field is unknown); one level more is field.json,
+    whatever the caller's stack: the cap comes before json.loads, whose own limit moves with the stack."""
+    assert lint_dialin_config(_nested(MAX_NESTING, open_, close), check_hold_music=False).codes() == [
+        "field.unknown"]
+    deeper = lint_dialin_config(_nested(MAX_NESTING + 1, open_, close), check_hold_music=False)
+    assert deeper.codes() == ["field.json"]
+    assert deeper.findings[0].message == "The body is not valid JSON: it nests too deeply to be a dial-in config."
+
+    def at_depth(depth: int) -> list[str]:
+        if depth:
+            return at_depth(depth - 1)
+        return lint_dialin_config(_nested(MAX_NESTING + 1, open_, close), check_hold_music=False).codes()
+
+    assert at_depth(100) == ["field.json"]  # the same answer from 100 frames further down the stack
 
 
 @pytest.mark.parametrize(("url", "hold_music_code", "webhook_code"), [
