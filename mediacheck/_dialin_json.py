@@ -19,6 +19,7 @@ from typing import Any
 
 from mediacheck._dialin_report import DialinFinding
 from mediacheck._report import Severity
+from mediacheck.exceptions import UsageError
 
 _BOM = "\ufeff"
 # Far deeper than any config (they nest two levels), and far enough under the default recursion limit of 1,000
@@ -82,6 +83,8 @@ def parse_config_json(data: str | bytes) -> tuple[Any, tuple[DialinFinding, ...]
     "hold_music_url": B}`` silently checks (and sends) B. Raises ``UnicodeDecodeError`` for bytes that are no
     Unicode text, ``json.JSONDecodeError`` for text that is not JSON, ``RecursionError`` for absurd nesting and
     ``ValueError`` for an integer with more digits than Python converts."""
+    if not isinstance(data, str | bytes | bytearray | memoryview):
+        raise UsageError(f"data must be JSON text or bytes, not {type(data).__name__}")
     if isinstance(data, str):
         findings: list[DialinFinding] = [_bom_finding()] if data.startswith(_BOM) else []
         text = data.removeprefix(_BOM)

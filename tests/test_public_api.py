@@ -29,6 +29,7 @@ from mediacheck import (
     check_url,
     download_to_file,
     lint_dialin_config,
+    parse_config_json,
     vet_host,
 )
 from tests.support.servers import LoopbackServer, Static
@@ -187,6 +188,8 @@ _MISUSE: dict[str, Call] = {
     "check_url(one string network)": lambda: check_url("http://x.example/", allow_networks="10.0.0.0/8"),
     "check_url(networks=None)": lambda: check_url("http://x.example/", allow_networks=None),  # type: ignore[arg-type]
     "lint(networks=3)": lambda: lint_dialin_config({}, allow_networks=3),  # type: ignore[arg-type]
+    "parse_config_json(int)": lambda: parse_config_json(123),  # type: ignore[arg-type]
+    "parse_config_json(dict)": lambda: parse_config_json({"type": "pin_dialin"}),  # type: ignore[arg-type]
     "acheck_url(limits=1)": lambda: asyncio.run(acheck_url("http://x.example/", limits=1)),  # type: ignore[arg-type]
     "SafeFetcher(verify=True)": lambda: SafeFetcher(verify=True),  # type: ignore[arg-type]
     "SafeFetcher(reveal_addresses=0)": lambda: SafeFetcher(reveal_addresses=0),  # type: ignore[arg-type]
