@@ -463,6 +463,16 @@ class TestDownload:
         assert dst.stat().st_mode & 0o777 == 0o640
         assert sorted(p.name for p in tmp_path.iterdir()) == ["hold.mp3"]
 
+    def test_a_name_at_the_file_system_limit_is_written(self, tmp_path: Path) -> None:
+        """A dst whose name takes 252 of the 255 bytes a name may have (63 four-byte characters) is written: the
+        staged file beside it takes a shorter name, not dst's name plus a suffix."""
+        dst = tmp_path / ("\N{MUSICAL SYMBOL G CLEF}" * 62 + ".mp3")
+        assert len(os.fsencode(dst.name)) == 252
+        with LoopbackServer({"/ok.mp3": Static(b"new bytes")}) as server:
+            _, findings = download_to_file(server.url("/ok.mp3"), dst, max_bytes=1000, allow_networks=LOOPBACK)
+        assert [f.code for f in findings] == ["url.plain-http"]
+        assert dst.read_bytes() == b"new bytes"
+
     def test_a_new_file_gets_the_umask(self, tmp_path: Path) -> None:
         """A downloaded file is created like any other: mode 0666 less the umask (not a temporary file's 0600)."""
         old = os.umask(0o027)
