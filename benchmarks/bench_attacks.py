@@ -325,40 +325,41 @@ _SLOW_UPLOAD_HEAD = (b"POST /v1/checks/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 
 @dataclass(frozen=True)
 class Attack:
-    """A row of the attack table: the issue item it comes from, what it does, and the function that does it."""
+    """A row of the attack table: the guard it tests (headers, timeouts, slots, multipart), what it does, and the
+    function that does it."""
 
-    item: str
+    guard: str
     description: str
     run: Callable[[AttackRun], Awaitable[None]]
 
 
 ATTACKS: dict[str, Attack] = {
-    "header-16mb-line": Attack("10.1", "4 clients, each sending a 16 MB request line, again every 0.25 s",
+    "header-16mb-line": Attack("headers", "4 clients, each sending a 16 MB request line, again every 0.25 s",
                                huge_headers(b"GET /", 16 * 2**20, loops=4, pause_s=0.25)),
-    "header-128mb": Attack("10.1", "2 clients, each sending one 128 MB header, again every 0.5 s",
+    "header-128mb": Attack("headers", "2 clients, each sending one 128 MB header, again every 0.5 s",
                            huge_headers(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ", 128 * 2**20,
                                         loops=2, pause_s=0.5)),
-    "idle-connections": Attack("10.2", "1,000 connections that send nothing (reopened when closed)",
+    "idle-connections": Attack("timeouts", "1,000 connections that send nothing (reopened when closed)",
                                crowd(1000, b"", b"")),
-    "slow-headers": Attack("10.2", "1,100 half-sent request heads, a header byte per drip interval",
+    "slow-headers": Attack("timeouts", "1,100 half-sent request heads, a header byte per drip interval",
                            crowd(1100, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ", b"a")),
-    "slow-body": Attack("10.2", "1,100 half-open URL checks, a body byte per drip interval",
+    "slow-body": Attack("timeouts", "1,100 half-open URL checks, a body byte per drip interval",
                         crowd(1100, b"POST /v1/checks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
                                     b"\r\nContent-Length: 1000\r\n\r\n{", b" ")),
-    "keep-alive-crlf": Attack("10.2", "1,000 kept-alive connections sending a bare CRLF per drip interval",
+    "keep-alive-crlf": Attack("timeouts", "1,000 kept-alive connections sending a bare CRLF per drip interval",
                               crowd(1000, b"GET /nothing HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", b"\r\n",
                                     stay=True)),
-    "slow-uploads": Attack("10.3", "32 uploads of a 10 MB file, 3 bytes per drip interval",
+    "slow-uploads": Attack("slots", "32 uploads of a 10 MB file, 3 bytes per drip interval",
                            crowd(32, _SLOW_UPLOAD_HEAD + b"ID3", b"\x04\x00\x00")),
-    "hung-up-url-checks": Attack("10.3", "32 URL checks of a never-answering upstream, the client hanging up",
+    "hung-up-url-checks": Attack("slots", "32 URL checks of a never-answering upstream, the client hanging up",
                                  url_checks(tarpit, loops=32, hang_up=True)),
-    "upstream-102-flood": Attack("10.3", "8 URL checks of an upstream sending endless `102 Processing`",
+    "upstream-102-flood": Attack("slots", "8 URL checks of an upstream sending endless `102 Processing`",
                                  url_checks(processing_flood, loops=8, hang_up=False)),
-    "upstream-1-byte-chunks": Attack("10.3", "8 URL checks of an upstream sending an MP3 in 1-byte chunks",
+    "upstream-1-byte-chunks": Attack("slots", "8 URL checks of an upstream sending an MP3 in 1-byte chunks",
                                      url_checks(one_byte_chunks, loops=8, hang_up=False)),
-    "multipart-part-bomb": Attack("10.4", "2 clients, each uploading 16 MB of empty multipart parts",
+    "multipart-part-bomb": Attack("multipart", "2 clients, each uploading 16 MB of empty multipart parts",
                                   uploads(_part_bomb, loops=2, pause_s=0.0)),
-    "multipart-long-boundary": Attack("10.4", "4 clients sending uploads with a 300-character boundary",
+    "multipart-long-boundary": Attack("multipart", "4 clients sending uploads with a 300-character boundary",
                                       uploads(_long_boundary, loops=4, pause_s=0.05)),
 }
 
@@ -567,7 +568,7 @@ def main() -> int:
                 time.sleep(0.3)  # the attack's first connections land before the window opens
                 attacked = measure(port, url, service.pid, seconds)
                 seen = finish_attacker(attacker)
-                rows.append({"attack": name, "item": ATTACKS[name].item, "baseline": baseline,
+                rows.append({"attack": name, "guard": ATTACKS[name].guard, "baseline": baseline,
                              "attacked": attacked, "attacker": seen,
                              "service_errors": logged_errors(log_path.read_text()[log_seen:]),
                              "ratio": attacked["checks_per_s"] / baseline["checks_per_s"]})
@@ -606,7 +607,8 @@ def main() -> int:
 
 def print_row(row: dict[str, Any]) -> None:
     base, hit = row["baseline"], row["attacked"]
-    print(f"{row['attack']:<24} ({row['item']}) honest {hit['checks_per_s']:6.1f}/s vs {base['checks_per_s']:6.1f}/s"
+    print(f"{row['attack']:<24} ({row['guard']:<9}) honest {hit['checks_per_s']:6.1f}/s"
+          f" vs {base['checks_per_s']:6.1f}/s"
           f" = {row['ratio']:4.0%}  /healthz p50 {hit['healthz_p50_ms']:6.1f} ms p99 {hit['healthz_p99_ms']:7.1f} ms"
           f" (unattacked p50 {base['healthz_p50_ms']:.1f} p99 {base['healthz_p99_ms']:.1f})"
           f"  RSS {hit['peak_rss_mb']:5.0f} MB  service CPU {hit['service_cpu_share']:.0%} of a core,"
