@@ -256,12 +256,19 @@ def _check_webhook_text(plan: _Plan, path: str, value: str) -> SplitResult | Non
         plan.error(path, "url.invalid", f"`{path}` contains whitespace.",
                    "Remove spaces and line breaks around the URL; percent-encode any inside it as %20.")
         return None
+    scheme = parts.scheme.lower()
+    if (scheme not in ("http", "https")) if scheme else bool(parts.hostname):
+        # A wrong scheme (mailto:, ftp:) or none before a host (//host/path): the scheme is what to fix, as the
+        # hold music's check says too.
+        said = f"uses {scheme}:" if scheme else "has no scheme"
+        plan.error(path, "url.scheme", f"`{path}` {said}, but it must be https.",
+                   "Give the full address, starting with https://.")
+        return None
     if not parts.scheme or not parts.hostname:
         plan.error(path, "url.invalid", f"`{path}` {value!r} is not an absolute URL.",
                    "Give the full address, starting with https://.")
         return None
     usable = True
-    scheme = parts.scheme.lower()
     if scheme != "https":
         plan.error(path, "url.scheme", f"`{path}` uses {scheme}://, but it must be https.",
                    "Serve it over https:// (the request carries call data and a signature).")
