@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-import io
-from contextlib import redirect_stdout
-
 from mediacheck._cli_serve import ENDPOINTS
-from mediacheck.cli import main
-from tests.support.app_routes import app_endpoints
-
-
-def _help() -> str:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        assert main(["serve", "--help"]) == 0
-    return out.getvalue()
+from tests.support.app_routes import app_endpoints, serve_help
 
 
 def test_the_help_lists_exactly_the_apps_routes() -> None:
@@ -25,6 +14,6 @@ def test_the_help_lists_exactly_the_apps_routes() -> None:
 
 def test_every_endpoint_is_printed_with_what_it_answers() -> None:
     """Each endpoint appears in `mediacheck serve --help` as one line: method, path and what it is for."""
-    lines = [line.split() for line in _help().splitlines()]
+    lines = [line.split() for line in serve_help().splitlines()]
     for method, path, what in ENDPOINTS:
         assert [method, path, *what.split()] in lines, (method, path)

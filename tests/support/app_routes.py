@@ -1,12 +1,16 @@
-"""The routes the service's app serves, as (method, path), for the tests that hold the docs and --help to them."""
+"""The routes the service's app serves, as (method, path), and `serve --help`, for the tests that hold the docs and
+--help to them."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator
+from contextlib import redirect_stdout
 from typing import Any
 
 from starlette.routing import Mount
 
+from mediacheck.cli import main
 from mediacheck.service.app import create_app
 from tests.service.conftest import make_settings
 
@@ -27,3 +31,11 @@ def app_endpoints() -> set[tuple[str, str]]:
         else:
             endpoints |= {(method, route.path) for method in route.methods - {"HEAD"}}
     return endpoints
+
+
+def serve_help() -> str:
+    """What `mediacheck serve --help` prints."""
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["serve", "--help"]) == 0
+    return out.getvalue()

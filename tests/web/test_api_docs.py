@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import re
-from contextlib import redirect_stdout
 
 import pytest
 
-from mediacheck.cli import main
-from tests.support.app_routes import app_endpoints
+from tests.support.app_routes import app_endpoints, serve_help
 from tests.support.docs import read_doc
 
 ENDPOINTS = sorted(app_endpoints())
 
-
-def _serve_help() -> str:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        assert main(["serve", "--help"]) == 0
-    return out.getvalue()
 
 
 def test_the_app_serves_the_web_pages_routes() -> None:
@@ -36,4 +27,4 @@ def test_service_page_names_the_route(method: str, path: str) -> None:
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
 def test_serve_help_lists_the_route(method: str, path: str) -> None:
     """`mediacheck serve --help` has a line that starts with the route's method and path."""
-    assert [method, path] in [line.split()[:2] for line in _serve_help().splitlines()], f"{method} {path}"
+    assert [method, path] in [line.split()[:2] for line in serve_help().splitlines()], f"{method} {path}"
