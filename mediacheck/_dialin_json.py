@@ -44,14 +44,6 @@ def _nests_too_deeply(text: str) -> bool:
     return False
 
 
-def load_json(text: str, **options: Any) -> Any:
-    """``json.loads(text, **options)`` for a body whose nesting is first held to :data:`MAX_NESTING` levels
-    (else :class:`NestedTooDeeply`), so every caller gets the same answer whatever its stack."""
-    if _nests_too_deeply(text):
-        raise NestedTooDeeply(f"the JSON nests more than {MAX_NESTING} levels deep")
-    return json.loads(text, **options)
-
-
 def _bom_finding() -> DialinFinding:
     return DialinFinding("", "field.bom", Severity.WARNING,
                          "The body starts with a byte order mark (U+FEFF), which JSON sent to an API must not have.",
@@ -103,7 +95,9 @@ def parse_config_json(data: str | bytes) -> tuple[Any, tuple[DialinFinding, ...]
             obj[key] = value
         return obj
 
-    body = load_json(text, object_pairs_hook=build)
+    if _nests_too_deeply(text):  # the same answer for every caller, whatever its stack
+        raise NestedTooDeeply(f"the JSON nests more than {MAX_NESTING} levels deep")
+    body = json.loads(text, object_pairs_hook=build)
     # Walked with a list, not recursion: a body nested as deep as json.loads allows must not overflow here.
     pending: list[tuple[Any, str]] = [(body, "")]
     while pending:

@@ -350,9 +350,9 @@ def _stage(path: Path) -> tuple[Path, IO[bytes]]:
         kind = "a symbolic link" if stat.S_ISLNK(found.st_mode) else \
             "a folder" if stat.S_ISDIR(found.st_mode) else "not a regular file"
         raise _unwritable(path, f"it is {kind}; name a regular file or a new one")
+    # At most 100 bytes of the name, whole characters only: the staged name must fit where dst's does.
+    short = os.fsencode(path.name)[:100].decode("utf-8", "ignore") or "download"
     while True:  # mode 0666 less the umask, as for any new file (mkstemp's 0600 would outlive the rename)
-        # At most 100 bytes of the name, whole characters only: the staged name must fit where dst's does.
-        short = os.fsencode(path.name)[:100].decode("utf-8", "ignore") or "download"
         staged = path.parent / f".{short}.{secrets.token_hex(4)}.download"
         try:
             return staged, os.fdopen(os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb")
